@@ -1,0 +1,1 @@
+# doc/: see the files listed below.

@@ -1,0 +1,1 @@
+# examples/: see the files listed below.

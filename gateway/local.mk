@@ -1,0 +1,1 @@
+# gateway/: see the files listed below.

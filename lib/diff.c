@@ -1,0 +1,4 @@
+/* Unified line diff of two texts. */
+#include "config.h"
+
+#include "openshell.h"

@@ -1,0 +1,4 @@
+/* Glob matching for paths, binaries and hosts. */
+#include "config.h"
+
+#include "openshell.h"

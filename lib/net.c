@@ -1,0 +1,4 @@
+/* IP addresses, CIDRs and address classes. */
+#include "config.h"
+
+#include "openshell.h"

@@ -1,0 +1,4 @@
+/* Semantic validation of a policy model. */
+#include "config.h"
+
+#include "openshell.h"

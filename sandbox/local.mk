@@ -1,0 +1,1 @@
+# sandbox/: see the files listed below.

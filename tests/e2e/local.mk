@@ -1,0 +1,1 @@
+# tests/e2e/: end-to-end tests of the real binaries (root).

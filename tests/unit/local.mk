@@ -1,0 +1,1 @@
+# tests/unit/: fast tests of lib/ and friends; each prints TAP.

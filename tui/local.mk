@@ -1,0 +1,1 @@
+# tui/: see the files listed below.
