@@ -1,0 +1,1 @@
+# bench/scripts.mk: root benchmarks driving the real binaries
