@@ -10,7 +10,8 @@ lib_libopenshell_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(OPENSSL_CFLAGS)
 LIBOPENSHELL = lib/libopenshell.a $(YAML_LIBS) $(OPENSSL_LIBS) $(LIBS)
 
 noinst_LIBRARIES += lib/libosrpc.a
-lib_libosrpc_a_SOURCES = lib/os-rpc.h lib/policy-proto.c
+lib_libosrpc_a_SOURCES = lib/os-rpc.h lib/policy-proto.c lib/rpc.c \
+	lib/rpc-loop.c lib/rpc-server.c lib/rpc-client.c
 lib_libosrpc_a_CFLAGS = $(AM_CFLAGS) $(GRPC_CFLAGS) $(PROTOBUF_C_CFLAGS) $(UV_CFLAGS)
 LIBOSRPC = lib/libosrpc.a proto/libosproto.a $(LIBOPENSHELL) \
 	$(GRPC_LIBS) $(PROTOBUF_C_LIBS) $(UV_LIBS) -lpthread

@@ -6,3 +6,4 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(GRPC_CFLAGS) $(PROTOBUF_C_CFLAGS) $(UV_CFLAGS) \
 include tests/unit/policy.mk
 include tests/unit/engine.mk
 include tests/unit/compose.mk
+include tests/unit/rpc.mk
