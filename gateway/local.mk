@@ -1,1 +1,2 @@
+include gateway/store.mk
 # gateway/: see the files listed below.

@@ -7,3 +7,4 @@ include tests/unit/policy.mk
 include tests/unit/engine.mk
 include tests/unit/compose.mk
 include tests/unit/rpc.mk
+include tests/unit/store.mk
