@@ -546,4 +546,26 @@ bool	 os_policy_covers(const struct os_policy *, const struct os_rule *);
 char	*os_diff_unified(const char *a, const char *b, const char *label_a,
 	     const char *label_b);
 
+/* ------------------------------------------------------------------------
+ * Certificates (x509.c): ECDSA P-256 keys, PEM in and out. Used for the
+ * gateway's mTLS material and the sandbox's TLS-terminating CA.
+ */
+struct os_cert_request {
+	const char		*cn;
+	const char *const	*dns;        /* subjectAltName DNS names */
+	size_t			 ndns;
+	const char *const	*ips;        /* subjectAltName addresses */
+	size_t			 nips;
+	bool			 ca;         /* a CA that may sign leaves */
+	bool			 server;     /* extendedKeyUsage serverAuth */
+	bool			 client;     /* extendedKeyUsage clientAuth */
+	int			 days;       /* validity; starts an hour ago */
+};
+
+/* Issues a certificate and a new key. issuer_* NULL = self-signed.
+ * Caller frees *cert_pem and *key_pem. 0 or -EINVAL/-EIO with err. */
+int	 os_x509_issue(const struct os_cert_request *, const char *issuer_cert_pem,
+	     const char *issuer_key_pem, char **cert_pem, char **key_pem,
+	     struct os_error *);
+
 #endif /* OPENSHELL_H */

@@ -164,6 +164,12 @@ void	 os_rpc_call_on_message(struct os_rpc_call *,
 	     void (*)(struct os_rpc_call *, const ProtobufCMessage *, void *arg),
 	     const ProtobufCMessageDescriptor *, void *arg);
 bool	 os_rpc_call_cancelled(struct os_rpc_call *);
+/* Bidi flow control: stop (and resume) receiving client messages. */
+void	 os_rpc_call_pause(struct os_rpc_call *, bool paused);
+/* Called after a send completes while at most `low` messages are still
+ * queued: the moment to resume a paused producer. */
+void	 os_rpc_call_on_drain(struct os_rpc_call *, size_t low,
+	     void (*)(struct os_rpc_call *, void *arg), void *arg);
 
 /* Unary: the reply, then the call is done. */
 void	 os_rpc_reply(struct os_rpc_call *, const ProtobufCMessage *);
@@ -214,6 +220,9 @@ struct os_rpc_ccall_ops {
 	/* Exactly once, last: the final status. The call is freed after. */
 	void	(*on_done)(struct os_rpc_ccall *, grpc_status_code,
 		    const char *details, void *arg);
+	/* Optional: a send completed; os_rpc_ccall_send_queued() tells how
+	 * many remain. */
+	void	(*on_sent)(struct os_rpc_ccall *, void *arg);
 };
 
 struct os_rpc_ccall *os_rpc_ccall_start(struct os_rpc_loop *, grpc_channel *,

@@ -349,6 +349,8 @@ ccall_on_send(struct os_rpc_tag *tag, bool ok)
 		c->close_sent = true;
 	}
 	ccall_pump(c);
+	if (ok && c->ops.on_sent != NULL && !c->done)
+		c->ops.on_sent(c, c->arg);
 	ccall_maybe_done(c);
 	ccall_unref(c);
 }

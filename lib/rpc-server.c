@@ -101,6 +101,11 @@ struct os_rpc_call {
 					    const ProtobufCMessage *, void *);
 	void				*on_message_arg;
 
+	bool				 recv_paused;
+	void				(*on_drain)(struct os_rpc_call *, void *);
+	void				*on_drain_arg;
+	size_t				 drain_low;
+
 	void				*data;
 	void				(*data_free)(void *);
 };
@@ -280,6 +285,9 @@ rpc_call_on_send_done(struct os_rpc_tag *tag, bool ok)
 	if (!ok)
 		os_rpc_send_discard(c);   /* the client is gone */
 	rpc_call_pump(c);
+	if (ok && c->on_drain != NULL && c->sendq_len <= c->drain_low &&
+	    !c->finish_requested)
+		c->on_drain(c, c->on_drain_arg);
 	os_rpc_call_unref(c);
 }
 
@@ -416,7 +424,8 @@ rpc_call_arm_recv(struct os_rpc_call *c)
 {
 	grpc_op	op;
 
-	if (c->recv_busy || c->recv_eof || c->finish_requested || c->closed)
+	if (c->recv_busy || c->recv_eof || c->finish_requested || c->closed ||
+	    c->recv_paused)
 		return;
 	memset(&op, 0, sizeof op);
 	op.op = GRPC_OP_RECV_MESSAGE;
@@ -512,6 +521,23 @@ bool
 os_rpc_call_cancelled(struct os_rpc_call *c)
 {
 	return c->closed && c->cancelled;
+}
+
+void
+os_rpc_call_pause(struct os_rpc_call *c, bool paused)
+{
+	c->recv_paused = paused;
+	if (!paused && c->on_message != NULL)
+		rpc_call_arm_recv(c);
+}
+
+void
+os_rpc_call_on_drain(struct os_rpc_call *c, size_t low,
+    void (*cb)(struct os_rpc_call *, void *), void *arg)
+{
+	c->on_drain = cb;
+	c->on_drain_arg = arg;
+	c->drain_low = low;
 }
 
 /* ------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+/*
+ * Sandbox logs: supervisors push batches of structured lines; the gateway
+ * keeps a bounded ring per sandbox and fans each line out to watchers.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+
+#define GW_LOG_BATCH_MAX 5000
+
+void
+gw_rpc_push_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg)
+{
+	const Openshell__V1__PushSandboxLogsRequest *req = (const void *)msg;
+	Openshell__V1__PushSandboxLogsResponse	 resp =
+	    OPENSHELL__V1__PUSH_SANDBOX_LOGS_RESPONSE__INIT;
+	struct gw				*gw = arg;
+	struct gw_caller			 caller;
+	struct store_sandbox			 sb;
+	struct store_log			*logs;
+	struct os_error				 err;
+	enum os_log_level			 l;
+	size_t					 i, n;
+
+	if (!gw_auth_caller(gw, call, &caller))
+		return;
+	if (caller.role != GW_ROLE_SANDBOX) {
+		os_rpc_fail(call, GRPC_STATUS_PERMISSION_DENIED,
+		    _("only a sandbox pushes its own logs"));
+		gw_caller_clear(&caller);
+		return;
+	}
+	if (gw_sandbox_resolve(gw, call, &caller, req->sandbox_id, &sb) != 0) {
+		gw_caller_clear(&caller);
+		return;
+	}
+	n = req->n_lines;
+	if (n > GW_LOG_BATCH_MAX) {
+		os_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
+		    _("lines: at most %d lines per push"), GW_LOG_BATCH_MAX);
+		goto out;
+	}
+	logs = xcalloc(n + 1, sizeof *logs);
+	for (i = 0; i < n; i++) {
+		const Openshell__V1__SandboxLogLine *in = req->lines[i];
+
+		logs[i].sandbox_id = sb.id;
+		logs[i].ts_ms = in->timestamp_ms != 0 ? in->timestamp_ms : os_now_ms();
+		logs[i].level = os_log_level_parse(in->level, &l) == 0 ?
+		    (char *)os_log_level_name(l) : (char *)"info";
+		logs[i].target = in->target;
+		logs[i].source = (char *)"sandbox";
+		logs[i].message = in->message;
+	}
+	if (store_log_append(gw->store, logs, n,
+	    (size_t)gw_setting_int(gw, NULL, "log_ring_lines"), &err) != 0) {
+		free(logs);
+		gw_fail_store(call, &err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		Openshell__V1__SandboxLogLine	line = OPENSHELL__V1__SANDBOX_LOG_LINE__INIT;
+		GwPbEvent			ev = OPENSHELL__V1__SANDBOX_STREAM_EVENT__INIT;
+
+		line.sandbox_id = sb.id;
+		line.timestamp_ms = logs[i].ts_ms;
+		line.level = logs[i].level;
+		line.target = logs[i].target;
+		line.message = logs[i].message;
+		line.source = logs[i].source;
+		line.seq = logs[i].seq;
+		ev.payload_case = OPENSHELL__V1__SANDBOX_STREAM_EVENT__PAYLOAD_LOG;
+		ev.log = &line;
+		gw_bus_publish(gw, sb.id, sb.name, GW_EVENT_LOG, &ev);
+	}
+	free(logs);
+	resp.accepted = (uint32_t)n;
+	os_rpc_reply(call, &resp.base);
+out:
+	store_sandbox_clear(&sb);
+	gw_caller_clear(&caller);
+}
+
+void
+gw_rpc_get_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg)
+{
+	const Openshell__V1__GetSandboxLogsRequest *req = (const void *)msg;
+	Openshell__V1__GetSandboxLogsResponse	 resp =
+	    OPENSHELL__V1__GET_SANDBOX_LOGS_RESPONSE__INIT;
+	struct gw				*gw = arg;
+	struct gw_caller			 caller;
+	struct store_sandbox			 sb;
+	struct store_log			*logs;
+	Openshell__V1__SandboxLogLine		*lines;
+	struct os_error				 err;
+	enum os_log_level			 l;
+	size_t					 n, i;
+
+	if (!gw_auth_operator(gw, call, &caller))
+		return;
+	if (gw_sandbox_resolve(gw, call, &caller, req->name, &sb) != 0) {
+		gw_caller_clear(&caller);
+		return;
+	}
+	if (*req->min_level != '\0' && os_log_level_parse(req->min_level, &l) != 0) {
+		os_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
+		    _("min_level: unknown level '%s' (expected error, warn, info or debug)"),
+		    req->min_level);
+		goto out;
+	}
+	if (store_log_query(gw->store, sb.id, req->since_ms,
+	    *req->min_level != '\0' ? req->min_level : NULL,
+	    (const char *const *)req->sources, req->n_sources,
+	    req->lines != 0 ? req->lines : 1000, &logs, &n, &err) != 0) {
+		gw_fail_store(call, &err);
+		goto out;
+	}
+	lines = xcalloc(n + 1, sizeof *lines);
+	resp.logs = xcalloc(n + 1, sizeof *resp.logs);
+	for (i = 0; i < n; i++) {
+		openshell__v1__sandbox_log_line__init(&lines[i]);
+		lines[i].sandbox_id = logs[i].sandbox_id;
+		lines[i].timestamp_ms = logs[i].ts_ms;
+		lines[i].level = logs[i].level;
+		lines[i].target = logs[i].target;
+		lines[i].source = logs[i].source;
+		lines[i].message = logs[i].message;
+		lines[i].seq = logs[i].seq;
+		resp.logs[i] = &lines[i];
+	}
+	resp.n_logs = n;
+	resp.buffer_total = (uint32_t)store_log_count(gw->store, sb.id);
+	os_rpc_reply(call, &resp.base);
+	free(resp.logs);
+	free(lines);
+	store_logs_free(logs, n);
+out:
+	store_sandbox_clear(&sb);
+	gw_caller_clear(&caller);
+}

@@ -1,0 +1,271 @@
+/*
+ * The sandbox's event log: every decision and lifecycle event as one
+ * structured line, written to /var/log/openshell.log inside the sandbox
+ * (<dir>/log/openshell.log from here) and pushed to the gateway in
+ * batches. While the gateway is away lines queue up to a bound; the
+ * oldest are dropped first and the drop is itself logged.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+#define LOG_QUEUE_MAX 20000
+#define LOG_BATCH 500
+#define LOG_FLUSH_MS 100
+
+struct sup_log_entry {
+	int64_t			 ts_ms;
+	enum os_log_level	 level;
+	char			*target;
+	char			*line;
+};
+
+struct sup_log {
+	int			 fd;
+	struct sup_log_entry	*q;          /* ring */
+	size_t			 head;
+	size_t			 len;
+	size_t			 inflight;   /* first `inflight` entries are being pushed */
+	uint64_t		 dropped;
+	uv_timer_t		 timer;
+	bool			 timer_live;
+	enum os_log_level	 push_level;
+};
+
+static void
+log_entry_clear(struct sup_log_entry *e)
+{
+	free(e->target);
+	free(e->line);
+	memset(e, 0, sizeof *e);
+}
+
+static struct sup_log_entry *
+log_at(struct sup_log *l, size_t i)
+{
+	return &l->q[(l->head + i) % LOG_QUEUE_MAX];
+}
+
+static void
+log_drop_front(struct sup_log *l, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && l->len > 0; i++) {
+		log_entry_clear(log_at(l, 0));
+		l->head = (l->head + 1) % LOG_QUEUE_MAX;
+		l->len--;
+	}
+}
+
+static void
+log_write_file(struct sup_log *l, int64_t ts, enum os_log_level level,
+    const char *target, const char *line)
+{
+	struct os_buf	b = OS_BUF_INIT;
+	struct tm	tm;
+	time_t		t = (time_t)(ts / 1000);
+
+	if (l->fd < 0)
+		return;
+	gmtime_r(&t, &tm);
+	os_buf_addf(&b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s %s: %s\n",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)(ts % 1000), os_log_level_name(level), target, line);
+	(void)!write(l->fd, b.data, b.len);
+	os_buf_free(&b);
+}
+
+static void	log_flush(uv_timer_t *);
+
+int
+sup_log_open(struct sup *s, struct os_error *err)
+{
+	struct sup_log	*l;
+	char		*dir, *path;
+	int		 rc;
+
+	l = xcalloc(1, sizeof *l);
+	l->q = xcalloc(LOG_QUEUE_MAX, sizeof *l->q);
+	l->push_level = OS_LOG_INFO;
+	l->fd = -1;
+	s->log = l;
+	dir = sup_path(s, "log");
+	/* Agents may read their own log (it is their /var/log). */
+	rc = sup_mkdir(dir, 0755, err);
+	path = xprintf("%s/openshell.log", dir);
+	free(dir);
+	if (rc == 0 && (l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0644)) < 0)
+		rc = os_error_set(err, -errno, "%s: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
+void
+sup_log_line(struct sup *s, enum os_log_level level, const char *target,
+    const char *line)
+{
+	struct sup_log		*l = s->log;
+	struct sup_log_entry	*e;
+	int64_t			 ts = os_now_ms();
+
+	if (l == NULL)
+		return;
+	log_write_file(l, ts, level, target, line);
+	log_debug("%s: %s", target, line);
+	if (level > l->push_level)
+		return;
+	if (l->len == LOG_QUEUE_MAX) {
+		l->dropped++;
+		/* What is on the wire stays; otherwise the oldest line goes. */
+		if (l->inflight > 0)
+			return;
+		log_drop_front(l, 1);
+	}
+	e = log_at(l, l->len++);
+	e->ts_ms = ts;
+	e->level = level;
+	e->target = xstrdup(target);
+	e->line = xstrdup(line);
+	if (!l->timer_live) {
+		uv_timer_init(s->uv, &l->timer);
+		l->timer.data = s;
+		l->timer_live = true;
+		uv_timer_start(&l->timer, log_flush, LOG_FLUSH_MS, LOG_FLUSH_MS);
+	}
+}
+
+void
+sup_logf(struct sup *s, enum os_log_level level, const char *target,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*line;
+
+	va_start(ap, fmt);
+	line = xvprintf(fmt, ap);
+	va_end(ap);
+	sup_log_line(s, level, target, line);
+	free(line);
+}
+
+static void
+log_push_done(struct os_rpc_ccall *c, grpc_status_code st, const char *details,
+    void *arg)
+{
+	struct sup	*s = arg;
+	struct sup_log	*l = s->log;
+
+	if (l == NULL)
+		return;
+	if (st == GRPC_STATUS_OK)
+		log_drop_front(l, l->inflight);
+	else
+		log_debug("log push failed (%s: %s); will retry",
+		    os_rpc_status_name(st), details);
+	l->inflight = 0;
+}
+
+static void
+log_push_message(struct os_rpc_ccall *c, const ProtobufCMessage *m, void *arg)
+{
+}
+
+static void
+log_flush(uv_timer_t *t)
+{
+	static const struct os_rpc_ccall_ops ops = {
+		log_push_message, log_push_done, NULL,
+	};
+	struct sup				*s = t->data;
+	struct sup_log				*l = s->log;
+	Openshell__V1__PushSandboxLogsRequest	 req =
+	    OPENSHELL__V1__PUSH_SANDBOX_LOGS_REQUEST__INIT;
+	Openshell__V1__SandboxLogLine		*lines, **ptrs;
+	struct os_rpc_ccall			*c;
+	size_t					 n, i;
+	char					*msg;
+
+	if (l->inflight > 0 || l->len == 0 || !s->connected)
+		return;
+	if (l->dropped > 0) {
+		msg = xprintf("event=log_dropped count=%llu reason=\"the gateway was "
+		    "unreachable and the queue was full\"", (unsigned long long)l->dropped);
+		l->dropped = 0;
+		sup_log_line(s, OS_LOG_WARN, "supervisor", msg);
+		free(msg);
+	}
+	n = l->len < LOG_BATCH ? l->len : LOG_BATCH;
+	lines = xcalloc(n, sizeof *lines);
+	ptrs = xcalloc(n, sizeof *ptrs);
+	for (i = 0; i < n; i++) {
+		struct sup_log_entry *e = log_at(l, i);
+
+		openshell__v1__sandbox_log_line__init(&lines[i]);
+		lines[i].sandbox_id = s->id;
+		lines[i].timestamp_ms = e->ts_ms;
+		lines[i].level = (char *)os_log_level_name(e->level);
+		lines[i].target = e->target;
+		lines[i].message = e->line;
+		lines[i].source = (char *)"sandbox";
+		ptrs[i] = &lines[i];
+	}
+	req.sandbox_id = s->id;
+	req.lines = ptrs;
+	req.n_lines = n;
+	l->inflight = n;
+	c = os_rpc_ccall_start(&s->loop, s->ch,
+	    "/openshell.v1.OpenShell/PushSandboxLogs", s->token, 10000,
+	    &openshell__v1__push_sandbox_logs_response__descriptor, &ops, s);
+	os_rpc_ccall_send(c, &req.base);
+	os_rpc_ccall_close_send(c);
+	free(ptrs);
+	free(lines);
+}
+
+void
+sup_log_set_push_level(struct sup *s, const char *level)
+{
+	enum os_log_level	l;
+
+	if (s->log != NULL && os_log_level_parse(level, &l) == 0)
+		s->log->push_level = l;
+}
+
+void
+sup_log_close(struct sup *s)
+{
+	struct sup_log	*l = s->log;
+
+	if (l == NULL)
+		return;
+	if (l->timer_live) {
+		uv_timer_stop(&l->timer);
+		uv_close((uv_handle_t *)&l->timer, NULL);
+	}
+	if (l->fd >= 0)
+		close(l->fd);
+	/* Entries stay until the loop is gone: a push may still be in flight. */
+}
+
+void
+sup_log_free(struct sup *s)
+{
+	struct sup_log	*l = s->log;
+
+	if (l == NULL)
+		return;
+	log_drop_front(l, l->len);
+	free(l->q);
+	free(l);
+	s->log = NULL;
+}
