@@ -404,6 +404,30 @@ port_cmp(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
+static int
+query_cmp(const void *a, const void *b)
+{
+	const struct os_query_matcher	*qa = a, *qb = b;
+
+	return strcmp(qa->key, qb->key);
+}
+
+/* Methods are case-insensitive: upper-case them. Query matchers are a map:
+ * sort them by key, so order never changes the canonical form or hash. */
+static void
+l7_rules_normalize(struct os_l7_rule *v, size_t n)
+{
+	size_t	 i;
+	char	*m;
+
+	for (i = 0; i < n; i++) {
+		for (m = v[i].method; m != NULL && *m != '\0'; m++)
+			*m = (char)toupper((unsigned char)*m);
+		if (v[i].nquery > 1)
+			qsort(v[i].query, v[i].nquery, sizeof *v[i].query, query_cmp);
+	}
+}
+
 static void
 endpoint_normalize(struct os_endpoint *e)
 {
@@ -422,22 +446,8 @@ endpoint_normalize(struct os_endpoint *e)
 	if (e->protocol != OS_PROTOCOL_NONE &&
 	    e->enforcement == OS_ENFORCE_UNSET)
 		e->enforcement = OS_ENFORCE_ENFORCE;
-	for (i = 0; i < e->nrules; i++) {
-		if (e->rules[i].method != NULL) {
-			char *m = e->rules[i].method;
-
-			for (; *m != '\0'; m++)
-				*m = (char)toupper((unsigned char)*m);
-		}
-	}
-	for (i = 0; i < e->ndeny_rules; i++) {
-		if (e->deny_rules[i].method != NULL) {
-			char *m = e->deny_rules[i].method;
-
-			for (; *m != '\0'; m++)
-				*m = (char)toupper((unsigned char)*m);
-		}
-	}
+	l7_rules_normalize(e->rules, e->nrules);
+	l7_rules_normalize(e->deny_rules, e->ndeny_rules);
 }
 
 void
