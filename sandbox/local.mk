@@ -1,1 +1,2 @@
-# sandbox/: see the files listed below.
+include sandbox/proxy.mk
+# sandbox/: the supervisor (openshell-sandbox) and its parts.

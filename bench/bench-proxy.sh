@@ -1,0 +1,134 @@
+#!/bin/bash
+# bench-proxy.sh [--smoke]: the egress proxy against a direct connection
+# and against tinyproxy, in test namespaces (root):
+#
+#   1. bulk throughput through a CONNECT tunnel (down and up, MB/s)
+#   2. new connections per second, identity lookup included
+#   3. identity lookup cost, warm and cold, with 500 processes around
+#
+# Topology: a sink on a test host (namespace + veth). The proxy listens in
+# a client namespace that has only lo, its clients run there as
+# descendants of the namespace's init, and it dials from the root
+# namespace, as in a sandbox. The direct baseline and tinyproxy (on
+# 127.0.0.1 in the root namespace, so its path is also loopback + veth)
+# run from the root namespace.
+set -u
+smoke=0
+[ "${1:-}" = --smoke ] && smoke=1
+: "${OS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${OS_BUILDDIR:=$OS_SRCDIR/build}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench-proxy: needs root (network namespaces)"
+	exit 1
+fi
+. "$OS_SRCDIR/tests/e2e/lib/harness.sh"
+th_init bench-proxy >/dev/null
+LOAD=$OS_BUILDDIR/bench/proxy-load
+IDB=$OS_BUILDDIR/bench/proxy-idbench
+for p in "$LOAD" "$IDB" "$OS_BUILDDIR/tests/e2e/tools/proxy-driver"; do
+	[ -x "$p" ] || { echo "bench-proxy: $p is not built"; exit 1; }
+done
+
+if [ $smoke -eq 1 ]; then
+	BYTES=$((64 << 20)); RUNS=1; SECS=1; ITERS=20
+else
+	BYTES=$((1024 << 20)); RUNS=3; SECS=5; ITERS=200
+fi
+PORT=5001
+
+ip=$(th_host srv) || { echo "bench-proxy: no test host"; exit 1; }
+ip netns exec "$(th_ns srv)" "$LOAD" sink --port $PORT >"$TH_DIR/sink.out" 2>&1 &
+th_track_pid $!
+th_wait 10 grep -qs ready "$TH_DIR/sink.out" || { echo "bench-proxy: sink did not start"; exit 1; }
+th_hosts_file srv.test="$ip" >/dev/null
+th_netns_client cli >/dev/null
+cat >"$TH_DIR/policy.yaml" <<EOF
+version: 1
+network_policies:
+  bench:
+    endpoints:
+      - { host: srv.test, port: $PORT }
+    binaries:
+      - { path: $(readlink -f "$LOAD") }
+EOF
+th_proxy_driver cli "$TH_DIR/policy.yaml" --hosts-file "$TH_DIR/hosts" ||
+	{ echo "bench-proxy: proxy driver did not start"; exit 1; }
+
+tp_port=""
+if command -v tinyproxy >/dev/null; then
+	tp_port=$((20000 + RANDOM % 20000))
+	cat >"$TH_DIR/tinyproxy.conf" <<EOF
+User nobody
+Group nogroup
+Port $tp_port
+Listen 127.0.0.1
+Timeout 600
+MaxClients 1000
+LogLevel Critical
+LogFile "$TH_DIR/tinyproxy.log"
+PidFile "$TH_DIR/tinyproxy.pid"
+Allow 127.0.0.1
+EOF
+	tinyproxy -d -c "$TH_DIR/tinyproxy.conf" >"$TH_DIR/tinyproxy.out" 2>&1 &
+	th_track_pid $!
+	if ! th_wait 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$tp_port" 2>/dev/null; then
+		echo "bench-proxy: tinyproxy did not start: $(head -c 300 "$TH_DIR/tinyproxy.out")"
+		tp_port=""
+	fi
+else
+	echo "bench-proxy: tinyproxy is not installed (apt-get install tinyproxy); its ratios are skipped"
+fi
+
+# run_load WHERE MODE ARGS...: WHERE = direct|tunnel|tinyproxy; prints the number.
+run_load() {
+	local where=$1 mode=$2
+	shift 2
+	case $where in
+	direct) "$LOAD" "$mode" --to "$ip:$PORT" "$@" ;;
+	tunnel) th_client_run cli "$LOAD" "$mode" --to "srv.test:$PORT" --proxy 127.0.0.1:3128 "$@" ;;
+	tinyproxy) "$LOAD" "$mode" --to "$ip:$PORT" --proxy "127.0.0.1:$tp_port" "$@" ;;
+	esac
+}
+
+# median of the arguments
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+
+wheres="direct tunnel"
+[ -n "$tp_port" ] && wheres="$wheres tinyproxy"
+
+# 1. Throughput: runs interleaved so drift hits every contender alike.
+declare -A down up tput
+for w in $wheres; do down[$w]=""; up[$w]=""; done
+for r in $(seq 1 $RUNS); do
+	for w in $wheres; do
+		down[$w]+=" $(run_load "$w" down --bytes $BYTES)"
+		up[$w]+=" $(run_load "$w" up --bytes $BYTES)"
+	done
+done
+line="throughput_MBps"
+for w in $wheres; do
+	d=$(median ${down[$w]}); u=$(median ${up[$w]})
+	tput[$w]=$(awk -v d="$d" -v u="$u" 'BEGIN { printf "%.1f", (d + u) / 2 }')
+	line+=" $w=${tput[$w]} (down $d, up $u)"
+done
+echo "$line"
+echo "ratio tunnel_vs_direct: $(ratio "${tput[tunnel]}" "${tput[direct]}") (pass >= 0.75)"
+[ -n "$tp_port" ] && echo "ratio tunnel_vs_tinyproxy: $(ratio "${tput[tunnel]}" "${tput[tinyproxy]}") (pass >= 1.0)"
+
+# 2. New connections per second (CONNECT + decision + identity + dial).
+declare -A rate
+line="connect_rate_per_s"
+for w in $wheres; do
+	rate[$w]=$(run_load "$w" rate --seconds $SECS --conc 4)
+	line+=" $w=${rate[$w]}"
+done
+echo "$line"
+echo "ratio connect_rate_vs_direct: $(ratio "${rate[tunnel]}" "${rate[direct]}")"
+[ -n "$tp_port" ] && echo "ratio connect_rate_vs_tinyproxy: $(ratio "${rate[tunnel]}" "${rate[tinyproxy]}")"
+
+# 3. Identity lookups with 500 processes in the client namespace.
+ip netns exec "$(th_ns cli)" "$IDB" --procs 500 --iters $ITERS
+
+th_proxy_stop >/dev/null
+exit 0

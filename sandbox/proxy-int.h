@@ -1,0 +1,229 @@
+/*
+ * Private to the egress proxy (proxy*.c): the per-connection state
+ * machine, the request-head parser, the dialler and the relay.
+ *
+ *   HEAD ----> decide (identity + L4) ----> RESOLVE ----> DIAL ----> RELAY
+ *     \              \ deny: 403                \ ssrf/dns: 403/502   \ EOF both ways
+ *      \ 400/431      \                          \ unreachable: 502    \
+ *       +--------------+---------> RESPOND (write, shutdown, linger) ---+--> CLOSING
+ *
+ * Every connection holds a reference to the matcher it was admitted under
+ * so a reload can re-decide it with the inputs it was admitted with.
+ */
+#ifndef PROXY_INT_H
+#define PROXY_INT_H
+
+#include <string.h>
+#include <sys/queue.h>
+
+#include "proxy.h"
+
+#define PROXY_HEAD_MAX		8192
+#define PROXY_RELAY_BUF		(64 * 1024)
+#define PROXY_MAX_ADDRS		16
+#define PROXY_HEAD_TIMEOUT_MS	30000
+#define PROXY_CONNECT_TIMEOUT_MS 10000
+#define PROXY_LINGER_MS		1000
+
+/* ------------------------------------------------------------------------
+ * Request heads (proxy-head.c): pure parsing, no I/O.
+ */
+enum proxy_head_kind {
+	PROXY_HEAD_CONNECT,
+	PROXY_HEAD_FORWARD,     /* absolute-form http:// request */
+};
+
+enum proxy_body_kind {
+	PROXY_BODY_NONE,
+	PROXY_BODY_LENGTH,
+	PROXY_BODY_CHUNKED,
+};
+
+struct proxy_head {
+	enum proxy_head_kind	 kind;
+	char			*method;
+	char			*host;          /* as requested, without brackets */
+	uint16_t		 port;
+	char			*authority;     /* host[:port] as written in the target */
+	char			*path;          /* origin-form target (forward only) */
+	char			*rewritten;     /* the head to send upstream (forward only) */
+	enum proxy_body_kind	 body;
+	uint64_t		 content_length;
+};
+
+/* Parse status: 0, or an HTTP status to answer with and a detail. */
+struct proxy_head_error {
+	int	 status;          /* 400 */
+	char	 error[32];       /* "bad_request", "https_not_supported" */
+	char	 detail[256];
+};
+
+/* Parses a complete head (terminated by CRLF CRLF, len includes it). */
+int	 proxy_head_parse(const char *buf, size_t len, struct proxy_head *,
+	     struct proxy_head_error *);
+void	 proxy_head_clear(struct proxy_head *);
+/* Where the head ends (offset after CRLF CRLF), or 0 if not complete. */
+size_t	 proxy_head_end(const char *buf, size_t len);
+
+/* Tracks a chunked request body so exactly one request is forwarded. */
+struct proxy_chunked {
+	int		 state;
+	uint64_t	 left;         /* bytes of chunk data still to come */
+	unsigned	 linelen;
+	bool		 done;
+	bool		 error;
+};
+/* Consumes up to len bytes; returns how many belong to the body (the
+ * rest is a pipelined follow-up, dropped). */
+size_t	 proxy_chunked_feed(struct proxy_chunked *, const char *, size_t);
+
+/* ------------------------------------------------------------------------
+ * Connections (proxy.c, proxy-dial.c, proxy-relay.c)
+ */
+enum pconn_state {
+	PC_HEAD,          /* reading the request head */
+	PC_RESOLVE,       /* admitted; waiting for DNS */
+	PC_DIAL,          /* connecting to the validated addresses */
+	PC_RELAY,         /* bytes flow */
+	PC_RESPOND,       /* writing an error response, then linger */
+	PC_CLOSING,
+};
+
+struct proxy_gai;
+
+/* One direction of a relay: src -> dst through buf. */
+struct pconn_dir {
+	char		*buf;
+	size_t		 len;          /* bytes in buf not yet written */
+	bool		 eof;          /* src ended (or, forward: body complete) */
+	bool		 shut;         /* dst write side shut down */
+	bool		 shutting;     /* uv_shutdown requested */
+	bool		 writing;      /* a uv_write is in flight */
+	uv_write_t	 wreq;
+	uint64_t	 bytes;
+};
+
+/* One direction of a spliced tunnel (proxy-splice.c). */
+struct pconn_splice {
+	int		 pipe[2];
+	size_t		 inpipe;       /* bytes in the pipe */
+	size_t		 cap;          /* the pipe's size */
+	bool		 eof;
+	bool		 shut;
+	int		 events;       /* the poll events set on sp[0]: client, sp[1]: upstream */
+};
+
+struct pconn {
+	TAILQ_ENTRY(pconn)	 entry;
+	struct proxy		*p;
+	uint64_t		 id;
+	enum pconn_state	 state;
+
+	uv_tcp_t		 client;
+	uv_tcp_t		 upstream;
+	uv_timer_t		 timer;
+	bool			 upstream_open;   /* upstream handle initialised */
+	int			 handles;         /* handles not yet closed */
+
+	char			 head[PROXY_HEAD_MAX];
+	size_t			 headlen;
+	size_t			 headend;        /* offset after CRLF CRLF */
+	struct proxy_head	 req;
+
+	/* Who and what was decided; valid once admitted. */
+	struct proxy_identity	 ident;
+	bool			 have_ident;
+	char			 ident_err[256];
+	struct os_matcher	*matcher;        /* ref: the revision it was admitted under */
+	struct os_l4_decision	 dec;
+	bool			 permissive;     /* admitted only by permissive mode */
+
+	/* Dialling. */
+	struct proxy_gai	*gai;
+	struct os_ip		 addrs[PROXY_MAX_ADDRS];
+	size_t			 naddrs;
+	size_t			 next_addr;
+	struct os_ip		 dialled;
+	char			 dial_err[256];
+	uv_connect_t		 creq;
+
+	/* Relay: [0] client -> upstream, [1] upstream -> client. */
+	struct pconn_dir	 dir[2];
+	bool			 relay_started;
+	bool			 bulk;            /* a read filled the whole buffer */
+	uint64_t		 body_left;       /* forward, Content-Length body */
+	bool			 body_done;       /* forward: the one request is sent */
+	struct proxy_chunked	 chunked;
+
+	/* Spliced tunnel: the uv_tcp handles own the fds but sit idle. */
+	bool			 spliced;
+	uv_poll_t		 cpoll;
+	uv_poll_t		 upoll;
+	struct pconn_splice	 sp[2];
+
+	/* Response being written. */
+	struct os_buf		 out;
+	uv_write_t		 out_req;
+	uv_shutdown_t		 sreq;
+	uv_shutdown_t		 sreq2;
+};
+
+TAILQ_HEAD(pconn_list, pconn);
+
+struct proxy {
+	struct proxy_options	 opts;
+	uv_tcp_t		 listener;
+	bool			 listener_open;
+	struct os_matcher	*matcher;
+	bool			 permissive;
+	int64_t			 permissive_expires_ms;
+	struct proxy_idcache	*ids;
+	struct pconn_list	 conns;
+	size_t			 nconns;         /* allocated, closing ones too */
+	struct proxy_stats	 stats;
+	uint64_t		 next_id;
+	bool			 stopping;
+	bool			 no_splice;      /* OPENSHELL_PROXY_SPLICE=0 */
+	void			(*done)(void *);
+	void			*done_arg;
+};
+
+/* Copies with truncation, always terminated. */
+static inline void
+pconn_strcpy(char *dst, size_t size, const char *src)
+{
+	size_t	n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* proxy.c */
+void	 pconn_respond_json(struct pconn *, int status, const char *error,
+	     const char *detail, const char *reason);
+void	 pconn_close(struct pconn *);
+void	 pconn_close_upstream(struct pconn *);
+void	 pconn_log_ssrf_deny(struct pconn *, const char *why);
+void	 pconn_log_ssrf_permissive(struct pconn *, const char *why);
+void	 pconn_log_allow(struct pconn *);
+void	 pconn_log_error(struct pconn *, const char *error, const char *detail);
+void	 on_pconn_handle_closed(uv_handle_t *);
+void	 pconn_admitted(struct pconn *);          /* dialled: send 200 or forward */
+bool	 proxy_permissive_on(const struct proxy *);
+
+/* proxy-dial.c: resolve, SSRF-check, connect. Ends in pconn_admitted or
+ * an error response. */
+void	 pconn_dial_start(struct pconn *);
+void	 pconn_dial_next(struct pconn *);        /* after a failed attempt's close */
+void	 pconn_dial_abort(struct pconn *);       /* detaches a pending DNS query */
+
+/* proxy-relay.c */
+void	 pconn_relay_start(struct pconn *, const char *early, size_t nearly);
+
+/* proxy-splice.c */
+int	 pconn_splice_start(struct pconn *);
+void	 pconn_splice_close(struct pconn *);     /* the pipes */
+
+#endif /* PROXY_INT_H */

@@ -1,0 +1,176 @@
+"""A stand-in upstream server for end-to-end tests (run with /usr/bin/python3).
+
+HTTP/1.1 with keep-alive, optionally over TLS, on a test host. Every byte a
+connection receives is appended, raw, to the --record file when the
+connection ends (one connection's bytes at a time), so a test can check
+exactly what reached the upstream.
+
+  GET  /zen            "Anything added dilutes everything else."
+  *    /echo           the request body back
+  *    /head           the raw request head back
+  POST /sha256         "<hex sha256 of the body> <length>"
+  GET  /file/NAME      a file from --files DIR
+  *    anything else   "ok METHOD PATH HOST\\n"
+"""
+
+import argparse
+import hashlib
+import os
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+
+ZEN = b"Anything added dilutes everything else."
+
+
+class Closed(Exception):
+    pass
+
+
+class Conn:
+    def __init__(self, sock, recorder):
+        self.sock = sock
+        self.buf = b""
+        self.raw = recorder
+
+    def fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise Closed()
+        self.raw.append(data)
+        self.buf += data
+
+    def read_until(self, sep, limit=65536):
+        while sep not in self.buf:
+            if len(self.buf) > limit:
+                raise Closed()
+            self.fill()
+        i = self.buf.index(sep) + len(sep)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self.fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+def read_body(conn, headers):
+    te = headers.get("transfer-encoding", "").lower()
+    if te == "chunked":
+        body = b""
+        while True:
+            line = conn.read_until(b"\r\n")
+            size = int(line.split(b";")[0].strip(), 16)
+            if size == 0:
+                while conn.read_until(b"\r\n") != b"\r\n":
+                    pass
+                return body
+            body += conn.read_exact(size)
+            conn.read_until(b"\r\n")
+    n = int(headers.get("content-length", "0") or "0")
+    return conn.read_exact(n) if n else b""
+
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        opts = self.server.opts
+        sock = self.request
+        raw = []
+        try:
+            if opts.tls_cert:
+                sock = self.server.tls.wrap_socket(sock, server_side=True)
+            conn = Conn(sock, raw)
+            while self.one_request(conn, sock):
+                pass
+        except (Closed, ConnectionError, ssl.SSLError, OSError, ValueError):
+            pass
+        finally:
+            if opts.record and raw:
+                with self.server.lock, open(opts.record, "ab") as f:
+                    f.write(b"".join(raw))
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def one_request(self, conn, sock):
+        head = conn.read_until(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        method, target, version = lines[0].decode("latin-1").split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            if not line:
+                continue
+            k, _, v = line.decode("latin-1").partition(":")
+            headers[k.strip().lower()] = v.strip()
+        body = read_body(conn, headers)
+        path = target.split("?", 1)[0]
+        status = "200 OK"
+        ctype = "text/plain"
+        if path == "/zen":
+            out = ZEN
+        elif path == "/echo":
+            out = body
+            ctype = "application/octet-stream"
+        elif path == "/head":
+            out = head
+        elif path == "/sha256":
+            out = ("%s %d" % (hashlib.sha256(body).hexdigest(), len(body))).encode()
+        elif path.startswith("/file/") and self.server.opts.files:
+            name = os.path.basename(path[6:])
+            try:
+                with open(os.path.join(self.server.opts.files, name), "rb") as f:
+                    out = f.read()
+                ctype = "application/octet-stream"
+            except OSError:
+                status, out = "404 Not Found", b"not found\n"
+        else:
+            out = ("ok %s %s %s\n" % (method, path, headers.get("host", ""))).encode()
+        close = (headers.get("connection", "").lower() == "close"
+                 or version == "HTTP/1.0")
+        resp = ("HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n"
+                % (status, ctype, len(out),
+                   "Connection: close\r\n" if close else "")).encode()
+        sock.sendall(resp if method == "HEAD" else resp + out)
+        return not close
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    address_family = socket.AF_INET
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--bind", default="0.0.0.0")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--record")
+    ap.add_argument("--files")
+    ap.add_argument("--ready")
+    opts = ap.parse_args()
+    srv = Server((opts.bind, opts.port), Handler)
+    srv.opts = opts
+    srv.lock = threading.Lock()
+    if opts.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
+        srv.tls = ctx
+    if opts.ready:
+        with open(opts.ready, "w") as f:
+            f.write("%d\n" % os.getpid())
+    sys.stdout.flush()
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
