@@ -6,6 +6,7 @@ FUZZ_SMOKE_SECONDS = 20
 FUZZ_LINKFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 include tests/fuzz/policy.mk
 include tests/fuzz/engine.mk
+include tests/fuzz/net.mk
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif

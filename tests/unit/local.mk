@@ -5,6 +5,7 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(GRPC_CFLAGS) $(PROTOBUF_C_CFLAGS) $(UV_CFLAGS) \
 	-I$(srcdir)/tests/unit
 include tests/unit/policy.mk
 include tests/unit/engine.mk
+include tests/unit/net.mk
 include tests/unit/compose.mk
 include tests/unit/rpc.mk
 include tests/unit/store.mk

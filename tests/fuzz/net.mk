@@ -1,0 +1,1 @@
+# tests/fuzz/net.mk: the hosts-file parser and address parsers.

@@ -1,0 +1,1 @@
+# tests/unit/net.mk: addresses, SSRF decisions and the resolver (lib/net.c, lib/ssrf.c, lib/resolve.c).
