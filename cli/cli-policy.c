@@ -1,7 +1,7 @@
 /*
  * openshell policy: validate, fmt and explain work on a local file; the
- * subcommands that talk to a gateway (set, get, list) slot into the same
- * table.
+ * subcommands that talk to a gateway (set, get, list) live in
+ * cli-revisions.c and share the table.
  */
 #include "config.h"
 
@@ -21,6 +21,10 @@ static const struct cli_command policy_commands[] = {
 	{ "fmt", N_("print a policy file in canonical form"), policy_fmt },
 	{ "explain", N_("describe in words what a policy file allows"),
 	    policy_explain },
+	{ "set", N_("replace a sandbox's base policy (a new revision)"),
+	    cli_policy_set },
+	{ "get", N_("show a sandbox's policy revision"), cli_policy_get },
+	{ "list", N_("list a sandbox's policy revisions"), cli_policy_list },
 };
 
 static void
@@ -28,7 +32,10 @@ policy_usage(FILE *f)
 {
 	size_t	i;
 
-	fprintf(f, _("usage: openshell policy validate|fmt|explain FILE\n\n"
+	fprintf(f, _("usage: openshell policy validate|fmt|explain FILE\n"
+	    "       openshell policy set NAME --policy FILE [--wait [--timeout SECONDS]]\n"
+	    "       openshell policy get NAME [--version N] [--yaml | --json]\n"
+	    "       openshell policy list NAME [--limit N] [--json]\n\n"
 	    "subcommands:\n"));
 	for (i = 0; i < OS_NELEM(policy_commands); i++)
 		fprintf(f, "  %-10s %s\n", policy_commands[i].name,
@@ -40,24 +47,8 @@ policy_usage(FILE *f)
 int
 cli_policy(int argc, char **argv)
 {
-	size_t	i;
-
-	if (argc < 2) {
-		policy_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		policy_usage(stdout);
-		return CLI_EXIT_OK;
-	}
-	for (i = 0; i < OS_NELEM(policy_commands); i++) {
-		if (strcmp(argv[1], policy_commands[i].name) == 0)
-			return policy_commands[i].run(argc - 1, argv + 1);
-	}
-	cli_errx(_("unknown policy subcommand '%s'"), argv[1]);
-	policy_usage(stderr);
-	return CLI_EXIT_USAGE;
+	return cli_dispatch(policy_commands, OS_NELEM(policy_commands), argc,
+	    argv, policy_usage);
 }
 
 /*

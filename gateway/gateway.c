@@ -30,24 +30,6 @@ gw_usage(FILE *f)
 	    "See openshell-gateway(8).\n"));
 }
 
-/* /var/lib/openshell as root, else $XDG_STATE_HOME/openshell. */
-char *gw_default_state_dir(void);
-char *
-gw_default_state_dir(void)
-{
-	const char	*e;
-
-	if ((e = getenv("OPENSHELL_STATE_DIR")) != NULL && *e != '\0')
-		return xstrdup(e);
-	if (geteuid() == 0)
-		return xstrdup("/var/lib/openshell");
-	if ((e = getenv("XDG_STATE_HOME")) != NULL && *e == '/')
-		return xprintf("%s/openshell", e);
-	if ((e = getenv("HOME")) != NULL && *e == '/')
-		return xprintf("%s/.local/state/openshell", e);
-	return xstrdup("/tmp/openshell");
-}
-
 static int
 gw_mkdir_private(const char *path, struct os_error *err)
 {
@@ -346,7 +328,7 @@ main(int argc, char **argv)
 	}
 	os_log_init("openshell-gateway", level);
 	if (gw.state_dir == NULL)
-		gw.state_dir = gw_default_state_dir();
+		gw.state_dir = os_default_state_dir();
 
 	os_error_clear(&err);
 	if (gw_mkdir_private(gw.state_dir, &err) != 0 || gw_lock(&gw, &err) != 0 ||

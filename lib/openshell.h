@@ -65,6 +65,17 @@ void	 os_buf_json_str(struct os_buf *, const char *);
 /* key=value for structured log lines: quoted when needed. */
 void	 os_buf_kv(struct os_buf *, const char *key, const char *value);
 
+/*
+ * Reading key=value lines back (kv.c): the inverse of os_buf_kv. Bare
+ * words are skipped; a value stops at a space unless quoted.
+ */
+struct os_kv_iter {
+	const char	*p;     /* set to the line to start */
+};
+bool	 os_kv_next(struct os_kv_iter *, struct os_buf *key, struct os_buf *value);
+/* The unquoted value of `key`; false (and value empty) when absent. */
+bool	 os_kv_get(const char *line, const char *key, struct os_buf *value);
+
 /* ------------------------------------------------------------------------
  * Errors (error.c): a code (negative errno or a status) and a message that
  * travels up the error path.
@@ -150,6 +161,8 @@ void	 os_hex_encode(const void *, size_t, char *out); /* out: 2n+1 bytes */
 bool	 os_str_has_prefix(const char *, const char *);
 bool	 os_str_has_suffix(const char *, const char *);
 void	 os_str_lower(char *);
+/* OPENSHELL_STATE_DIR, /var/lib/openshell (root) or the XDG state dir. Caller frees. */
+char	*os_default_state_dir(void);
 /* A valid sandbox name: [a-z0-9][a-z0-9-]{0,62}. */
 bool	 os_name_valid(const char *);
 

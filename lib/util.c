@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -156,4 +157,25 @@ os_name_valid(const char *s)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * The state directory: OPENSHELL_STATE_DIR, else /var/lib/openshell as
+ * root, else $XDG_STATE_HOME/openshell (~/.local/state/openshell).
+ * The gateway and the CLI must agree on it, so it lives here.
+ */
+char *
+os_default_state_dir(void)
+{
+	const char	*e;
+
+	if ((e = getenv("OPENSHELL_STATE_DIR")) != NULL && *e != '\0')
+		return xstrdup(e);
+	if (geteuid() == 0)
+		return xstrdup("/var/lib/openshell");
+	if ((e = getenv("XDG_STATE_HOME")) != NULL && *e == '/')
+		return xprintf("%s/openshell", e);
+	if ((e = getenv("HOME")) != NULL && *e == '/')
+		return xprintf("%s/.local/state/openshell", e);
+	return xstrdup("/tmp/openshell");
 }
