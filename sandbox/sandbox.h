@@ -138,7 +138,10 @@ void	 sup_log_free(struct sup *);      /* after the loop ended */
 int	 sup_exec_start(struct sup *, struct os_error *);
 void	 sup_exec_stop(struct sup *);
 /* Init events for exec sessions. */
-void	 sup_exec_spawned(struct sup *, uint64_t id, int pid, const char *error);
+/* `error` set: the process did not start; the session ends with its text
+ * on stderr and `exit_code` (127 not found, 126 cannot execute). */
+void	 sup_exec_spawned(struct sup *, uint64_t id, int pid, const char *error,
+	     int exit_code);
 void	 sup_exec_exited(struct sup *, uint64_t id, int code, int sig);
 
 /* ------------------------------------------------------------------------

@@ -561,15 +561,29 @@ exec_find(struct sup *s, uint64_t id)
 }
 
 void
-sup_exec_spawned(struct sup *s, uint64_t id, int pid, const char *error)
+sup_exec_spawned(struct sup *s, uint64_t id, int pid, const char *error,
+    int exit_code)
 {
 	struct sup_exec	*x;
 	ExecOut		 out = OPENSHELL__SANDBOX__V1__EXEC_SERVER_MESSAGE__INIT;
+	Openshell__Sandbox__V1__ExecExit ex = OPENSHELL__SANDBOX__V1__EXEC_EXIT__INIT;
+	char		*text;
 
 	if ((x = exec_find(s, id)) == NULL)
 		return;
 	if (error != NULL) {
-		exec_send_error(x, error);
+		/* As a shell would: the reason on stderr, then 127 or 126. */
+		text = xprintf("%s\n", error);
+		out.msg_case = OPENSHELL__SANDBOX__V1__EXEC_SERVER_MESSAGE__MSG_STDERR;
+		out.stderr.data = (uint8_t *)text;
+		out.stderr.len = strlen(text);
+		os_rpc_send(x->call, &out.base);
+		free(text);
+		ex.code = exit_code != 0 ? exit_code : 126;
+		out.msg_case = OPENSHELL__SANDBOX__V1__EXEC_SERVER_MESSAGE__MSG_EXIT;
+		out.exit = &ex;
+		os_rpc_send(x->call, &out.base);
+		os_rpc_finish(x->call, GRPC_STATUS_OK, NULL);
 		exec_remove(x);
 		return;
 	}

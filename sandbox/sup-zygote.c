@@ -139,7 +139,8 @@ sup_zygote_readable(uv_poll_t *h, int status, int events)
 	switch (ev->msg_case) {
 	case OPENSHELL__SUPERVISOR__V1__EVENT__MSG_SPAWNED:
 		sup_exec_spawned(s, ev->spawned->id, ev->spawned->pid,
-		    *ev->spawned->error != '\0' ? ev->spawned->error : NULL);
+		    *ev->spawned->error != '\0' ? ev->spawned->error : NULL,
+		    ev->spawned->exit_code);
 		break;
 	case OPENSHELL__SUPERVISOR__V1__EVENT__MSG_EXITED:
 		sup_exec_exited(s, ev->exited->id, ev->exited->code,

@@ -93,9 +93,9 @@ z_child(const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 {
 	struct os_error	 err;
 	sigset_t	 all;
-	char		 msg[1200];
+	char		 msg[1200], **argv, c;
 	const char	*cwd;
-	int		 i, n;
+	int		 i, n, code = 126;
 
 	/* Signals as a fresh process expects them. */
 	sigemptyset(&all);
@@ -123,18 +123,26 @@ z_child(const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 		goto fail;
 	}
 	environ = z_env(s, sp);
-	execvp(sp->argv[0], sp->argv);
-	if (errno == ENOENT)
-		n = snprintf(msg, sizeof msg, "%s: command not found", sp->argv[0]);
-	else
-		n = snprintf(msg, sizeof msg, "%s: %s", sp->argv[0], strerror(errno));
+	/* protobuf-c's repeated strings carry a count, not a NULL end. */
+	argv = xcalloc(sp->n_argv + 1, sizeof *argv);
+	memcpy(argv, sp->argv, sp->n_argv * sizeof *argv);
+	execvp(argv[0], argv);
+	if (errno == ENOENT) {
+		n = snprintf(msg, sizeof msg, "%s: command not found", argv[0]);
+		code = 127;
+	} else
+		n = snprintf(msg, sizeof msg, "%s: %s", argv[0], strerror(errno));
 	goto fail;
 fail_errno:
 	n = snprintf(msg, sizeof msg, "cannot set up the process: %s", strerror(errno));
 fail:
-	if (n > 0)
+	/* The first byte is the status a shell would give, then the text. */
+	if (n > 0) {
+		c = (char)code;
+		(void)!write(errfd, &c, 1);
 		(void)!write(errfd, msg, (size_t)n);
-	_exit(127);
+	}
+	_exit(code);
 }
 
 static void
@@ -179,7 +187,8 @@ z_spawn(int fd, const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 	close(ep[0]);
 	if (n > 0) {
 		msg[n] = '\0';
-		sd.error = msg;
+		sd.exit_code = (unsigned char)msg[0];
+		sd.error = n > 1 ? msg + 1 : (char *)"cannot start the process";
 		/* The child exits 127; reaping it reports nothing further. */
 	} else {
 		sd.pid = pid;
