@@ -7,6 +7,7 @@ BENCH_PROGS =
 BENCH_SH =
 include bench/engine.mk
 include bench/scripts.mk
+include bench/gateway.mk
 noinst_PROGRAMS += $(BENCH_PROGS)
 EXTRA_DIST += $(BENCH_SH)
 

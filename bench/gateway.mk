@@ -1,0 +1,1 @@
+# bench/gateway.mk: the gateway under load (GetSandboxConfig rate, watch fan-out).
