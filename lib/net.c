@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include "openshell.h"
@@ -125,26 +124,49 @@ prefix_equal(const uint8_t *a, const uint8_t *b, unsigned prefix)
 	return (a[full] & mask) == (b[full] & mask);
 }
 
+/*
+ * IPv4 as its IPv4-mapped IPv6 form, so that CIDRs and addresses of both
+ * families compare in one space: ::ffff:10.0.0.0/104 is 10.0.0.0/8, and
+ * an IPv6 net that spans ::ffff:0:0/96 (like ::/0) holds all of IPv4.
+ */
+static void
+ip_lift(const struct os_ip *ip, uint8_t out[16])
+{
+	if (ip->family == AF_INET) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, ip->addr, 4);
+	} else
+		memcpy(out, ip->addr, 16);
+}
+
+static unsigned
+cidr_lift(const struct os_cidr *c, uint8_t out[16])
+{
+	ip_lift(&c->ip, out);
+	return c->ip.family == AF_INET ? c->prefix + 96 : c->prefix;
+}
+
 bool
 os_cidr_contains(const struct os_cidr *c, const struct os_ip *ip)
 {
-	struct os_ip	a = *ip;
+	uint8_t		net[16], a[16];
+	unsigned	prefix;
 
-	os_ip_unmap(&a);
-	if (a.family != c->ip.family)
-		return false;
-	return prefix_equal(c->ip.addr, a.addr, c->prefix);
+	prefix = cidr_lift(c, net);
+	ip_lift(ip, a);
+	return prefix_equal(net, a, prefix);
 }
 
 bool
 os_cidr_overlaps(const struct os_cidr *a, const struct os_cidr *b)
 {
-	unsigned	prefix;
+	uint8_t		na[16], nb[16];
+	unsigned	pa, pb;
 
-	if (a->ip.family != b->ip.family)
-		return false;
-	prefix = a->prefix < b->prefix ? a->prefix : b->prefix;
-	return prefix_equal(a->ip.addr, b->ip.addr, prefix);
+	pa = cidr_lift(a, na);
+	pb = cidr_lift(b, nb);
+	return prefix_equal(na, nb, pa < pb ? pa : pb);
 }
 
 struct ipclass_net {
@@ -162,6 +184,9 @@ static const struct ipclass_net ipclass_nets[] = {
 	{ "::/128", OS_IPCLASS_UNSPECIFIED },
 	{ "127.0.0.0/8", OS_IPCLASS_LOOPBACK },
 	{ "::1/128", OS_IPCLASS_LOOPBACK },
+	/* IETF-reserved, incl. the deprecated IPv4-compatible ::/96 that a
+	 * sit tunnel would carry to the embedded IPv4 address. */
+	{ "::/8", OS_IPCLASS_RESERVED },
 	{ "169.254.0.0/16", OS_IPCLASS_LINK_LOCAL },
 	{ "fe80::/10", OS_IPCLASS_LINK_LOCAL },
 	{ "10.0.0.0/8", OS_IPCLASS_PRIVATE },
@@ -169,6 +194,7 @@ static const struct ipclass_net ipclass_nets[] = {
 	{ "192.168.0.0/16", OS_IPCLASS_PRIVATE },
 	{ "100.64.0.0/10", OS_IPCLASS_CGNAT },
 	{ "fc00::/7", OS_IPCLASS_ULA },
+	{ "fec0::/10", OS_IPCLASS_RESERVED },           /* site-local (deprecated) */
 	{ "192.0.2.0/24", OS_IPCLASS_DOCUMENTATION },
 	{ "198.51.100.0/24", OS_IPCLASS_DOCUMENTATION },
 	{ "203.0.113.0/24", OS_IPCLASS_DOCUMENTATION },
@@ -187,13 +213,25 @@ static const struct ipclass_net ipclass_nets[] = {
 enum os_ipclass
 os_ip_classify(const struct os_ip *ip)
 {
+	static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b };
 	struct os_cidr	c;
 	struct os_ip	a = *ip;
 	size_t		i;
 
 	os_ip_unmap(&a);
+	/* A NAT64 gateway turns 64:ff9b::a9fe:a9fe into 169.254.169.254:
+	 * the embedded IPv4 address is where the connection really goes. */
+	if (a.family == AF_INET6 && memcmp(a.addr, nat64, 12) == 0) {
+		memset(&c.ip, 0, sizeof c.ip);
+		c.ip.family = AF_INET;
+		memcpy(c.ip.addr, a.addr + 12, 4);
+		return os_ip_classify(&c.ip);
+	}
 	for (i = 0; i < OS_NELEM(ipclass_nets); i++) {
-		if (os_cidr_parse(ipclass_nets[i].cidr, &c) != 0)
+		/* Each family by its own nets: ::/8 must not swallow IPv4
+		 * through the mapped range. */
+		if (os_cidr_parse(ipclass_nets[i].cidr, &c) != 0 ||
+		    c.ip.family != a.family)
 			continue;
 		if (os_cidr_contains(&c, &a))
 			return ipclass_nets[i].cls;
@@ -259,14 +297,18 @@ os_host_is_metadata_name(const char *host)
 	char	h[256];
 	size_t	n, i;
 
+	if (host == NULL)
+		return false;
 	n = strlen(host);
 	if (n == 0 || n >= sizeof h)
 		return false;
 	memcpy(h, host, n + 1);
 	if (h[n - 1] == '.')
 		h[n - 1] = '\0';
+	/* Requests compare hosts case-insensitively; so must this. */
+	os_str_lower(h);
 	for (i = 0; i < OS_NELEM(names); i++) {
-		if (strcasecmp(h, names[i]) == 0)
+		if (strcmp(h, names[i]) == 0)
 			return true;
 	}
 	return os_str_has_suffix(h, ".localhost");
