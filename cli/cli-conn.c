@@ -159,9 +159,11 @@ cli_report_call_error(const struct cli_conn *c, const struct os_error *err)
 			    cli_g.gateway, msg);
 		return;
 	}
-	/* "STATUS_NAME: details": the details are what a user needs. */
+	/* "STATUS_NAME: details": the details are what a user needs. Only
+	 * the status name goes: "name: invalid ..." names the field. */
 	if ((colon = strstr(msg, ": ")) != NULL && colon - msg < 32 &&
-	    colon[2] != '\0')
+	    colon[2] != '\0' && colon > msg &&
+	    strspn(msg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == (size_t)(colon - msg))
 		msg = colon + 2;
 	if (strchr(msg, '\n') != NULL)
 		fprintf(stderr, "openshell: %s%s", msg,
