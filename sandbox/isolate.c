@@ -1,6 +1,7 @@
 /*
- * Building the sandbox. This file holds the parts every mode needs; the
- * namespaces, root filesystem, Landlock and seccomp live in isolate-*.c.
+ * Building the sandbox: notes, and what each agent process does to
+ * itself between fork and exec. The root filesystem, network, Landlock
+ * and seccomp live in isolate-*.c.
  */
 #include "config.h"
 
@@ -8,6 +9,7 @@
 #include <grp.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,26 +35,48 @@ iso_notes_free(struct iso_notes *n)
 }
 
 int
-iso_rootfs(const IsoSetup *s, struct iso_notes *notes, struct os_error *err)
+iso_prepare(const IsoSetup *s, struct iso_notes *notes, struct os_error *err)
 {
-	if (!s->isolate)
-		return 0;
-	return os_error_set(err, -ENOSYS, "isolation is not built yet");
+	int	rc;
+
+	if ((rc = iso_landlock_prepare(s, notes, err)) != 0)
+		return rc;
+	return iso_seccomp_prepare(s, err);
 }
 
-int
-iso_network(const IsoSetup *s, int *proxy_fd, int *dns_fd, struct os_error *err)
-{
-	*proxy_fd = *dns_fd = -1;
-	if (!s->isolate)
-		return 0;
-	return os_error_set(err, -ENOSYS, "isolation is not built yet");
-}
-
+/*
+ * Order matters: the identity first (setgroups needs the privilege the
+ * uid change gives up), then no_new_privs (which Landlock and seccomp
+ * need without CAP_SYS_ADMIN, and which keeps setuid binaries powerless),
+ * then Landlock, then seccomp last so that its filter never stands in the
+ * way of the steps before it.
+ */
 int
 iso_child(const IsoSetup *s, struct os_error *err)
 {
+	gid_t	*groups;
+	size_t	 i;
+	int	 rc;
+
 	if (!s->isolate)
 		return 0;
-	return os_error_set(err, -ENOSYS, "isolation is not built yet");
+	if (s->uid == 0 || s->gid == 0)
+		return os_error_set(err, -EPERM,
+		    "refusing to run an agent process as root");
+	groups = xcalloc(s->n_groups + 1, sizeof *groups);
+	for (i = 0; i < s->n_groups; i++)
+		groups[i] = s->groups[i];
+	rc = setgroups(s->n_groups, groups);
+	free(groups);
+	if (rc < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
+	    setresuid(s->uid, s->uid, s->uid) < 0)
+		return os_error_set(err, -errno, "cannot drop to uid %u gid %u: %s",
+		    s->uid, s->gid, strerror(errno));
+	if (getuid() == 0 || geteuid() == 0)
+		return os_error_set(err, -EPERM, "still root after dropping privileges");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return os_error_set(err, -errno, "no_new_privs: %s", strerror(errno));
+	if ((rc = iso_landlock_apply(err)) != 0)
+		return rc;
+	return iso_seccomp_apply(err);
 }

@@ -26,11 +26,21 @@ int	 iso_rootfs(const IsoSetup *, struct iso_notes *, struct os_error *);
  * and the DNS stub's UDP socket on 127.0.0.1:53 (-1 when not wanted). */
 int	 iso_network(const IsoSetup *, int *proxy_fd, int *dns_fd,
 	     struct os_error *);
+/* In the init, once, after iso_rootfs: the Landlock ruleset (paths as the
+ * sandbox sees them; hard_requirement fails here) and the seccomp filter. */
+int	 iso_prepare(const IsoSetup *, struct iso_notes *, struct os_error *);
 /*
- * In each agent process, after fork and before exec: no_new_privs, drop
- * to uid/gid, Landlock, seccomp. On failure the process must not exec:
+ * In each agent process, after fork and before exec: drop to uid/gid,
+ * no_new_privs, Landlock, seccomp. On failure the process must not exec:
  * the caller reports err and exits.
  */
 int	 iso_child(const IsoSetup *, struct os_error *);
+
+/* isolate-landlock.c, isolate-seccomp.c */
+int	 iso_landlock_prepare(const IsoSetup *, struct iso_notes *,
+	     struct os_error *);
+int	 iso_landlock_apply(struct os_error *);
+int	 iso_seccomp_prepare(const IsoSetup *, struct os_error *);
+int	 iso_seccomp_apply(struct os_error *);
 
 #endif /* ISOLATE_H */

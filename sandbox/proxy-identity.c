@@ -784,9 +784,12 @@ proc_get(struct proxy_idcache *c, int pid, int depth, struct os_error *err)
 	p->ppid = ppid;
 	p->start = start;
 	p->exe = exe;
-	/* Up to and including the sandbox's init; a process outside its tree
-	 * (found by the fallback scan) walks up to pid 1. */
-	if (pid != c->init_pid && pid != 1 && ppid > 0 && depth < ID_MAX_DEPTH) {
+	/* Up to, not including, the sandbox's init: it is our own program
+	 * and every agent process descends from it, so a binary rule naming
+	 * it (or a glob over its directory) would admit them all. A process
+	 * outside its tree (found by the fallback scan) walks up to pid 1. */
+	if (pid != c->init_pid && pid != 1 && ppid > 0 && ppid != c->init_pid &&
+	    depth < ID_MAX_DEPTH) {
 		struct os_error perr;
 
 		os_error_clear(&perr);
@@ -794,7 +797,7 @@ proc_get(struct proxy_idcache *c, int pid, int depth, struct os_error *err)
 		if (parent != NULL) {
 			size_t	n = 1, i;
 
-			if (ppid != c->init_pid && ppid != 1)
+			if (ppid != 1)
 				n += parent->nanc;
 			p->anc = xcalloc(n, sizeof *p->anc);
 			p->anc[0] = xstrdup(parent->exe);

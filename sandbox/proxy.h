@@ -86,7 +86,7 @@ void	 proxy_get_stats(struct proxy *, struct proxy_stats *);
 struct proxy_identity {
 	int	  pid;
 	char	 *exe;
-	char	**ancestors;       /* parent first, up to the sandbox's init */
+	char	**ancestors;       /* parent first, up to (not including) the sandbox's init */
 	size_t	  nancestors;
 };
 struct proxy_idcache;

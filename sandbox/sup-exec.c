@@ -623,6 +623,7 @@ sup_exec_start(struct sup *s, struct os_error *err)
 	struct os_rpc_server_options	o;
 	char				*path, *listen;
 	const char			*l[1];
+	mode_t				 old;
 	int				 rc;
 
 	TAILQ_INIT(&s->execs);
@@ -637,8 +638,10 @@ sup_exec_start(struct sup *s, struct os_error *err)
 	l[0] = listen;
 	o.listen = l;
 	o.nlisten = 1;
-	umask(077);
+	/* The socket is created with the umask: private from the start. */
+	old = umask(077);
 	rc = os_rpc_server_start(&s->loop, &m, 1, &o, &s->exec_server, err);
+	umask(old);
 	if (rc == 0)
 		chmod(path, 0600);
 	free(listen);

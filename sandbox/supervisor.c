@@ -161,7 +161,7 @@ main(int argc, char **argv)
 #endif
 	memset(&s, 0, sizeof s);
 	s.zfd = s.proxy_fd = s.dns_fd = -1;
-	s.isolate = false;
+	s.isolate = true;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
@@ -198,6 +198,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	os_log_init("openshell-sandbox", level);
+	/* The gateway's umask is private; what we make for the sandbox (its
+	 * /etc files, its log) says its own mode. */
+	umask(022);
 	os_error_clear(&err);
 	if (sup_read_secret(&s, secret_fd, &err) != 0) {
 		log_error("%s", err.msg);

@@ -284,6 +284,7 @@ z_init(int fd, IsoSetup *s, int init_pid)
 	memset(&notes, 0, sizeof notes);
 	os_error_clear(&err);
 	if (iso_rootfs(s, &notes, &err) != 0 ||
+	    iso_prepare(s, &notes, &err) != 0 ||
 	    iso_network(s, &out[0], &out[1], &err) != 0) {
 		z_failed(fd, err.msg);
 		_exit(1);
@@ -380,8 +381,9 @@ zygote_main(int fd)
 		if (unshare(flags) < 0) {
 			char msg[256];
 
-			snprintf(msg, sizeof msg, "cannot create the sandbox's namespaces: %s",
-			    strerror(errno));
+			snprintf(msg, sizeof msg, "cannot create the sandbox's namespaces: %s%s",
+			    strerror(errno), errno == EPERM && geteuid() != 0 ?
+			    " (sandboxes need the gateway to run as root)" : "");
 			z_failed(fd, msg);
 			_exit(1);
 		}
