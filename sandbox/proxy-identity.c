@@ -814,6 +814,38 @@ proc_get(struct proxy_idcache *c, int pid, int depth, struct os_error *err)
 	return p;
 }
 
+void
+proxy_identity_kv(struct os_buf *b, const struct proxy_identity *id,
+    bool ancestors)
+{
+	char	num[24];
+
+	os_buf_kv(b, "binary", id != NULL && id->exe != NULL ? id->exe : "-");
+	if (id == NULL)
+		return;
+	snprintf(num, sizeof num, "%d", id->pid);
+	os_buf_kv(b, "pid", num);
+	if (ancestors)
+		proxy_identity_kv_ancestors(b, id);
+}
+
+void
+proxy_identity_kv_ancestors(struct os_buf *b, const struct proxy_identity *id)
+{
+	struct os_buf	a = OS_BUF_INIT;
+	size_t		i;
+
+	if (id->nancestors == 0)
+		return;
+	for (i = 0; i < id->nancestors; i++) {
+		if (i > 0)
+			os_buf_addc(&a, ',');
+		os_buf_adds(&a, id->ancestors[i]);
+	}
+	os_buf_kv(b, "ancestors", os_buf_str(&a));
+	os_buf_free(&a);
+}
+
 int
 proxy_identity_lookup(struct proxy_idcache *c, int proto,
     const struct sockaddr *local, const struct sockaddr *remote,

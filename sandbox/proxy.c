@@ -49,28 +49,14 @@ log_begin(struct os_buf *b, const char *action, const struct pconn *c)
 	os_buf_kv(b, "dst_host", c->req.host);
 	snprintf(num, sizeof num, "%u", (unsigned)c->req.port);
 	os_buf_kv(b, "dst_port", num);
-	os_buf_kv(b, "binary", c->have_ident ? c->ident.exe : "-");
-	if (c->have_ident) {
-		snprintf(num, sizeof num, "%d", c->ident.pid);
-		os_buf_kv(b, "pid", num);
-	}
+	proxy_identity_kv(b, c->have_ident ? &c->ident : NULL, false);
 }
 
 static void
 log_ancestors(struct os_buf *b, const struct pconn *c)
 {
-	struct os_buf	a = OS_BUF_INIT;
-	size_t		i;
-
-	if (!c->have_ident || c->ident.nancestors == 0)
-		return;
-	for (i = 0; i < c->ident.nancestors; i++) {
-		if (i > 0)
-			os_buf_addc(&a, ',');
-		os_buf_adds(&a, c->ident.ancestors[i]);
-	}
-	os_buf_kv(b, "ancestors", os_buf_str(&a));
-	os_buf_free(&a);
+	if (c->have_ident)
+		proxy_identity_kv_ancestors(b, &c->ident);
 }
 
 /* Forward requests: method and path. The query is left out: it is where

@@ -97,5 +97,10 @@ int	 proxy_identity_lookup(struct proxy_idcache *, int proto,
 	     const struct sockaddr *local, const struct sockaddr *remote,
 	     struct proxy_identity *, struct os_error *);
 void	 proxy_identity_clear(struct proxy_identity *);
+/* `binary=... pid=... [ancestors=a,b]` for decision lines; id may be NULL
+ * (binary=-). */
+void	 proxy_identity_kv(struct os_buf *, const struct proxy_identity *,
+	     bool ancestors);
+void	 proxy_identity_kv_ancestors(struct os_buf *, const struct proxy_identity *);
 
 #endif /* PROXY_H */

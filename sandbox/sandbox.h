@@ -30,6 +30,7 @@
 
 typedef Openshell__Sandbox__V1__GetSandboxConfigResponse SupPbConfig;
 
+struct sup_dns;
 struct sup_exec;
 struct sup_log;
 
@@ -75,7 +76,7 @@ struct sup {
 	struct proxy		*proxy;
 	int			 proxy_fd;     /* from init: 127.0.0.1:3128 in the sandbox */
 	int			 dns_fd;       /* from init: 127.0.0.1:53/udp */
-	void			*dns;          /* DNS stub state */
+	struct sup_dns		*dns;          /* DNS stub (sup-dns.c) */
 
 	uv_signal_t		 sigterm;
 	uv_signal_t		 sigint;
@@ -131,6 +132,12 @@ void	 sup_logf(struct sup *, enum os_log_level, const char *target,
 void	 sup_log_set_push_level(struct sup *, const char *level);
 void	 sup_log_close(struct sup *);     /* stop the timer, close the file */
 void	 sup_log_free(struct sup *);      /* after the loop ended */
+
+/* ------------------------------------------------------------------------
+ * DNS stub (sup-dns.c): answers REFUSED, logs each query as a bypass.
+ */
+int	 sup_dns_start(struct sup *, struct os_error *);
+void	 sup_dns_stop(struct sup *);
 
 /* ------------------------------------------------------------------------
  * Exec service (sup-exec.c)

@@ -123,6 +123,7 @@ sup_stop(struct sup *s)
 	sup_gateway_stop(s);
 	if (s->proxy != NULL)
 		proxy_stop(s->proxy, sup_proxy_stopped, s);
+	sup_dns_stop(s);
 	/* Closing the init's socket ends the sandbox: init kills everything. */
 	uv_poll_stop(&s->zpoll);
 	uv_close((uv_handle_t *)&s->zpoll, NULL);
@@ -230,7 +231,8 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	sup_zygote_watch(&s);
-	if (sup_exec_start(&s, &err) != 0 || sup_proxy_start(&s, &err) != 0) {
+	if (sup_exec_start(&s, &err) != 0 || sup_proxy_start(&s, &err) != 0 ||
+	    sup_dns_start(&s, &err) != 0) {
 		log_error("%s", err.msg);
 		s.exit_code = 1;
 		sup_stop(&s);
