@@ -1,6 +1,7 @@
 # sandbox/: openshell-sandbox, the supervisor (one per sandbox), and the
 # sandbox's init it forks.
 include sandbox/proxy.mk
+include sandbox/tls.mk
 bin_PROGRAMS += openshell-sandbox
 openshell_sandbox_SOURCES = sandbox/sandbox.h sandbox/supervisor.c \
 	sandbox/sup-gateway.c sandbox/sup-exec.c sandbox/sup-log.c sandbox/sup-dns.c \
@@ -10,4 +11,4 @@ openshell_sandbox_SOURCES = sandbox/sandbox.h sandbox/supervisor.c \
 	sandbox/isolate-net.c sandbox/isolate-landlock.c sandbox/isolate-seccomp.c
 openshell_sandbox_CFLAGS = $(AM_CFLAGS) $(GRPC_CFLAGS) $(PROTOBUF_C_CFLAGS) \
 	$(UV_CFLAGS) $(SECCOMP_CFLAGS)
-openshell_sandbox_LDADD = $(LIBPROXY) $(LIBOSRPC) $(SECCOMP_LIBS) $(LIBINTL)
+openshell_sandbox_LDADD = $(LIBPROXY) $(LIBTLS) $(LIBOSRPC) $(SECCOMP_LIBS) $(LIBINTL)

@@ -7,6 +7,8 @@ FUZZ_LINKFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 include tests/fuzz/policy.mk
 include tests/fuzz/engine.mk
 include tests/fuzz/net.mk
+include tests/fuzz/proxy.mk
+include tests/fuzz/util.mk
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif

@@ -9,3 +9,6 @@ include tests/unit/net.mk
 include tests/unit/compose.mk
 include tests/unit/rpc.mk
 include tests/unit/store.mk
+include tests/unit/proxy.mk
+include tests/unit/tls.mk
+include tests/unit/util.mk

@@ -1,0 +1,4 @@
+/* Placeholder until the TLS sources land. */
+#include "config.h"
+
+#include "tls.h"

@@ -1,0 +1,1 @@
+# tests/fuzz/proxy.mk: the proxy's HTTP head and chunked-body parsers.

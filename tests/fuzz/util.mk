@@ -1,0 +1,1 @@
+# tests/fuzz/util.mk: key=value log lines (lib/kv.c).

@@ -1,0 +1,1 @@
+# tests/unit/proxy.mk: the proxy's pure parts (HTTP heads, chunked bodies).

@@ -1,0 +1,1 @@
+# tests/unit/tls.mk: the sandbox CA, leaf certificates and TLS connections (sandbox/tls*.c).

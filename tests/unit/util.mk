@@ -1,0 +1,1 @@
+# tests/unit/util.mk: small utilities of lib/ (buffers, key=value lines, durations).
