@@ -63,7 +63,9 @@ os_kv_next(struct os_kv_iter *it, struct os_buf *key, struct os_buf *value)
 			}
 			if (p[1] == 'x' && (hi = kv_hex(p[2])) >= 0 &&
 			    (lo = kv_hex(p[3])) >= 0) {
-				os_buf_addc(value, (char)(hi << 4 | lo));
+				/* Values are C strings: a NUL cannot be one's part. */
+				if ((hi | lo) != 0)
+					os_buf_addc(value, (char)(hi << 4 | lo));
 				p += 3;
 			} else if (p[1] != '\0')
 				os_buf_addc(value, *++p);
