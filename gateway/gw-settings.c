@@ -180,13 +180,11 @@ gw_setting_check(const struct gw_setting_def *d, const GwPbSettingValue *v,
 {
 	switch (d->type) {
 	case GW_SETTING_BOOL:
-		if (v->value_case != OPENSHELL__SANDBOX__V1__SETTING_VALUE__VALUE_BOOL_VALUE)
-			return os_error_set(err, -EINVAL, _("%s: expected a boolean"), d->key);
-		return 0;
 	case GW_SETTING_INT:
 	case GW_SETTING_DURATION:
 		if (v->value_case == OPENSHELL__SANDBOX__V1__SETTING_VALUE__VALUE_STRING_VALUE) {
-			/* Friendly: accept "15m" from scripts over the wire too. */
+			/* What a user typed ("15m", "off"), as the CLI sends
+			 * it: parsed with the key's type. */
 			GwPbSettingValue	 tmp;
 			char			*s;
 			int			 rc;
@@ -194,6 +192,12 @@ gw_setting_check(const struct gw_setting_def *d, const GwPbSettingValue *v,
 			rc = gw_setting_parse(d, v->string_value, &tmp, &s, err);
 			free(s);
 			return rc;
+		}
+		if (d->type == GW_SETTING_BOOL) {
+			if (v->value_case != OPENSHELL__SANDBOX__V1__SETTING_VALUE__VALUE_BOOL_VALUE)
+				return os_error_set(err, -EINVAL, _("%s: expected a boolean"),
+				    d->key);
+			return 0;
 		}
 		if (v->value_case != OPENSHELL__SANDBOX__V1__SETTING_VALUE__VALUE_INT_VALUE)
 			return os_error_set(err, -EINVAL, _("%s: expected an integer"), d->key);
