@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,10 +250,12 @@ struct gw_config_mem {
 	Openshell__Sandbox__V1__HostOverride **hosts;
 	size_t			 nhosts;
 	char			*addr_storage;
+	char		       **cidrs;      /* copies: the row is the caller's */
+	int			 refs;       /* callers and the cache */
 };
 
-GwPbConfig *
-gw_config_build(struct gw *gw, const struct store_sandbox *sb,
+static GwPbConfig *
+gw_config_build_new(struct gw *gw, const struct store_sandbox *sb,
     struct os_error *err)
 {
 	GwPbConfig				*cfg;
@@ -279,6 +282,7 @@ gw_config_build(struct gw *gw, const struct store_sandbox *sb,
 	cfg = xmalloc(sizeof *cfg + sizeof *mem);
 	mem = (struct gw_config_mem *)(cfg + 1);
 	memset(mem, 0, sizeof *mem);
+	mem->refs = 1;
 	openshell__sandbox__v1__get_sandbox_config_response__init(cfg);
 	cfg->policy = os_policy_to_proto(p);
 	os_policy_free(p);
@@ -314,7 +318,10 @@ gw_config_build(struct gw *gw, const struct store_sandbox *sb,
 		mem->perm.expires_at_ms = sb->permissive_expires_ms;
 		cfg->permissive = &mem->perm;
 	}
-	cfg->trusted_cidrs = sb->trusted_cidrs;
+	mem->cidrs = xcalloc(sb->ntrusted_cidrs + 1, sizeof *mem->cidrs);
+	for (i = 0; i < sb->ntrusted_cidrs; i++)
+		mem->cidrs[i] = xstrdup(sb->trusted_cidrs[i]);
+	cfg->trusted_cidrs = mem->cidrs;
 	cfg->n_trusted_cidrs = sb->ntrusted_cidrs;
 
 	openshell__sandbox__v1__proxy_options__init(&mem->proxy);
@@ -353,6 +360,8 @@ gw_pb_config_free(GwPbConfig *cfg)
 	if (cfg == NULL)
 		return;
 	mem = (struct gw_config_mem *)(cfg + 1);
+	if (--mem->refs > 0)
+		return;
 	os_pb_policy_free(cfg->policy);
 	free(cfg->policy_hash);
 	free(cfg->sandbox_name);
@@ -373,7 +382,145 @@ gw_pb_config_free(GwPbConfig *cfg)
 		free(mem->hosts[i]);
 	}
 	free(mem->hosts);
+	for (i = 0; i < cfg->n_trusted_cidrs; i++)
+		free(mem->cidrs[i]);
+	free(mem->cidrs);
 	free(cfg);
+}
+
+/*
+ * Built configs are cached per sandbox. GetSandboxConfig is the call
+ * supervisors make, and building a config parses the latest revision's
+ * YAML, reads every setting from the store (two queries per key) and
+ * fingerprints the result: about ten times the cost of a trivial call.
+ *
+ * What a config is made of, and what keeps the cache honest:
+ * - the latest revision: only gw_policy_commit adds revisions to a live
+ *   sandbox (CreateSandbox adds the first, under a new id), and it calls
+ *   gw_config_publish, which drops the entry before building afresh;
+ * - settings: UpdateConfig calls gw_config_publish (sandbox scope) or
+ *   gw_config_publish_all (gateway scope, which empties the cache);
+ * - the sandbox row (name, base policy, permissive session, trusted
+ *   CIDRs): compared with the row the caller just read, on every hit, so
+ *   a path that changes the row without publishing cannot serve stale data;
+ * - the clock: a permissive session shown in the config ends at its
+ *   expiry, so the entry is good only until then;
+ * - the gateway's egress options: fixed for the life of the process.
+ * A cached config is shared (reference counted): callers must not modify
+ * it, and free it with gw_pb_config_free as before. Entries of deleted
+ * sandboxes age out of a bounded LRU list.
+ */
+#define GW_CONFIG_CACHE_MAX 256
+
+struct gw_config_cached {
+	TAILQ_ENTRY(gw_config_cached) entry;
+	struct gw		*gw;
+	char			*sandbox_id;
+	char			*name;
+	char			*base_yaml;
+	bool			 permissive;
+	int64_t			 permissive_started_ms;
+	int64_t			 permissive_expires_ms;
+	int64_t			 valid_until_ms;
+	GwPbConfig		*cfg;          /* the cache's reference */
+};
+
+TAILQ_HEAD(gw_config_cache_head, gw_config_cached);
+static struct gw_config_cache_head gw_config_cache =
+    TAILQ_HEAD_INITIALIZER(gw_config_cache);
+static size_t gw_config_ncached;
+
+static bool
+gw_str_eq(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+static void
+gw_config_cached_free(struct gw_config_cached *c)
+{
+	TAILQ_REMOVE(&gw_config_cache, c, entry);
+	gw_config_ncached--;
+	gw_pb_config_free(c->cfg);
+	free(c->sandbox_id);
+	free(c->name);
+	free(c->base_yaml);
+	free(c);
+}
+
+static bool
+gw_config_cached_fresh(const struct gw_config_cached *c,
+    const struct store_sandbox *sb, int64_t now)
+{
+	size_t	i;
+
+	if (now >= c->valid_until_ms || !gw_str_eq(c->name, sb->name) ||
+	    !gw_str_eq(c->base_yaml, sb->base_yaml) ||
+	    c->permissive != sb->permissive ||
+	    c->permissive_started_ms != sb->permissive_started_ms ||
+	    c->permissive_expires_ms != sb->permissive_expires_ms ||
+	    c->cfg->n_trusted_cidrs != sb->ntrusted_cidrs)
+		return false;
+	for (i = 0; i < sb->ntrusted_cidrs; i++)
+		if (!gw_str_eq(c->cfg->trusted_cidrs[i], sb->trusted_cidrs[i]))
+			return false;
+	return true;
+}
+
+/* Drops the cached config of one sandbox (NULL: of every sandbox). */
+static void
+gw_config_forget(struct gw *gw, const char *sandbox_id)
+{
+	struct gw_config_cached	*c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &gw_config_cache, entry, next) {
+		if (c->gw == gw && (sandbox_id == NULL ||
+		    strcmp(c->sandbox_id, sandbox_id) == 0))
+			gw_config_cached_free(c);
+	}
+}
+
+GwPbConfig *
+gw_config_build(struct gw *gw, const struct store_sandbox *sb,
+    struct os_error *err)
+{
+	struct gw_config_cached	*c, *next;
+	struct gw_config_mem	*mem;
+	GwPbConfig		*cfg;
+	int64_t			 now = os_now_ms();
+
+	TAILQ_FOREACH_SAFE(c, &gw_config_cache, entry, next) {
+		if (c->gw != gw || strcmp(c->sandbox_id, sb->id) != 0)
+			continue;
+		if (!gw_config_cached_fresh(c, sb, now)) {
+			gw_config_cached_free(c);
+			break;
+		}
+		TAILQ_REMOVE(&gw_config_cache, c, entry);
+		TAILQ_INSERT_HEAD(&gw_config_cache, c, entry);
+		mem = (struct gw_config_mem *)(c->cfg + 1);
+		mem->refs++;
+		return c->cfg;
+	}
+	if ((cfg = gw_config_build_new(gw, sb, err)) == NULL)
+		return NULL;
+	c = xcalloc(1, sizeof *c);
+	c->gw = gw;
+	c->sandbox_id = xstrdup(sb->id);
+	c->name = xstrdup(sb->name != NULL ? sb->name : "");
+	c->base_yaml = xstrdup(sb->base_yaml != NULL ? sb->base_yaml : "");
+	c->permissive = sb->permissive;
+	c->permissive_started_ms = sb->permissive_started_ms;
+	c->permissive_expires_ms = sb->permissive_expires_ms;
+	c->valid_until_ms = sb->permissive && sb->permissive_expires_ms > now ?
+	    sb->permissive_expires_ms : INT64_MAX;
+	c->cfg = cfg;
+	mem = (struct gw_config_mem *)(cfg + 1);
+	mem->refs++;
+	TAILQ_INSERT_HEAD(&gw_config_cache, c, entry);
+	if (++gw_config_ncached > GW_CONFIG_CACHE_MAX)
+		gw_config_cached_free(TAILQ_LAST(&gw_config_cache, gw_config_cache_head));
+	return cfg;
 }
 
 void
@@ -384,6 +531,8 @@ gw_config_publish(struct gw *gw, const char *sandbox_id)
 	GwPbEvent		 ev = OPENSHELL__V1__SANDBOX_STREAM_EVENT__INIT;
 	GwPbConfig		*cfg;
 
+	/* Something changed: what is cached is stale (see above). */
+	gw_config_forget(gw, sandbox_id);
 	memset(&sb, 0, sizeof sb);
 	if (store_sandbox_get(gw->store, sandbox_id, &sb, &err) != 0)
 		return;
@@ -404,6 +553,7 @@ gw_config_publish_all(struct gw *gw)
 	struct os_error		 err;
 	size_t			 n, i;
 
+	gw_config_forget(gw, NULL);
 	if (store_sandbox_list(gw->store, &all, &n, &err) != 0)
 		return;
 	for (i = 0; i < n; i++)
