@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,6 +29,44 @@ gw_usage(FILE *f)
 	    "           [--hosts-file FILE] [--dns system|hosts-only] [--upstream-ca FILE]\n"
 	    "           [--daemon] [--log-level error|warn|info|debug]\n"
 	    "See openshell-gateway(8).\n"));
+}
+
+/*
+ * Descriptors the caller left open (a shell's redirections, a parent's
+ * pipes) must not outlive `gateway start` in a daemon, nor reach the
+ * supervisors and, through them, the processes in every sandbox. A
+ * daemon closes them; in the foreground they are only kept from being
+ * inherited. Runs before the gateway opens anything of its own.
+ */
+static void
+gw_close_inherited(bool daemon)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		*fds = NULL, fd;
+	size_t		 n = 0, i;
+	char		*end;
+	long		 v;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		v = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || end == e->d_name || v <= STDERR_FILENO ||
+		    v == dirfd(d))
+			continue;
+		fds = xreallocarray(fds, n + 1, sizeof *fds);
+		fds[n++] = (int)v;
+	}
+	closedir(d);
+	for (i = 0; i < n; i++) {
+		fd = fds[i];
+		if (daemon)
+			close(fd);
+		else
+			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	}
+	free(fds);
 }
 
 static int
@@ -326,6 +365,7 @@ main(int argc, char **argv)
 		    "operators authenticate with client certificates)\n"));
 		return 2;
 	}
+	gw_close_inherited(daemon);
 	os_log_init("openshell-gateway", level);
 	if (gw.state_dir == NULL)
 		gw.state_dir = os_default_state_dir();

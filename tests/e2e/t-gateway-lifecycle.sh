@@ -23,7 +23,11 @@ out=$(os gateway stop 2>&1)
 is "$out" "no gateway is running on $OPENSHELL_STATE_DIR" "no gateway: gateway stop says there is none"
 
 # --- Start, status --------------------------------------------------------
+# The caller's open descriptors (a redirection, a directory) must not stay
+# with the daemon, nor reach supervisors and sandboxed processes.
+exec 7>"$TH_DIR/leak-marker" 8<"$TH_DIR"
 th_gateway_start || bail "gateway start failed"
+exec 7>&- 8<&-
 pid=$(th_gw_pid)
 like "$TH_GW_START_OUT" "^gateway started \(pid $pid\), state directory $OPENSHELL_STATE_DIR$" \
 	"gateway start prints the pid and the state directory"
@@ -47,6 +51,14 @@ is "$(jq -r '.listen_addresses|join(",")' <<<"$json")" "unix:$OPENSHELL_STATE_DI
 sb=$(th_sbname life)
 th_sb_create "$sb" || bail "sandbox create failed"
 like "$(os gateway status)" $'\nsandboxes: +1(\n|$)' "status counts the sandbox"
+
+fdlinks() { for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null; }
+unlike "$(fdlinks "$pid")" "$TH_DIR(/leak-marker)?$NL|$TH_DIR(/leak-marker)?$" \
+	"the gateway did not keep the descriptors its caller had open"
+unlike "$(fdlinks "$(th_sb_pid "$sb")")" "$TH_DIR(/leak-marker)?$NL|$TH_DIR(/leak-marker)?$" \
+	"the supervisor did not inherit them"
+out=$(os sandbox exec "$sb" -- sh -c 'ls /proc/$$/fd')
+is "$(echo $out)" "0 1 2" "a process in the sandbox has stdin, stdout and stderr, nothing else"
 
 # --- A second gateway on the same state directory ---------------------------
 out=$(os gateway start --dns hosts-only 2>&1)
