@@ -1,4 +1,0 @@
-/* Placeholder until the TLS sources land. */
-#include "config.h"
-
-#include "tls.h"
