@@ -11,11 +11,13 @@
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +134,58 @@ gw_lock(struct gw *gw, struct os_error *err)
 		return os_error_set(err, -e, "flock: %s", strerror(e));
 	}
 	gw->lock_fd = fd;
+	return 0;
+}
+
+/*
+ * Each --listen address must be free before the gateway goes into the
+ * background, so that `gateway start` can say why it cannot start (the
+ * listeners themselves are only bound once the RPC server starts, after
+ * the fork). "HOST:PORT", "[V6]:PORT".
+ */
+static int
+gw_listen_check(const char *addr, struct os_error *err)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		*host, *port;
+	int		 fd, one = 1, rc, e = 0;
+
+	host = xstrdup(addr);
+	if ((port = strrchr(host, ':')) == NULL || port[1] == '\0') {
+		free(host);
+		return os_error_set(err, -EINVAL,
+		    _("--listen: '%s' is not HOST:PORT"), addr);
+	}
+	*port++ = '\0';
+	if (*host == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(*host != '\0' ? host : NULL, port, &hints, &res)) != 0) {
+		os_error_set(err, -EINVAL, _("--listen: cannot use '%s': %s"), addr,
+		    gai_strerror(rc));
+		free(host);
+		return err->code;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol)) < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+			e = errno;
+		close(fd);
+		if (e != 0)
+			break;
+	}
+	freeaddrinfo(res);
+	free(host);
+	if (e != 0)
+		return os_error_set(err, -e, _("cannot listen on %s: %s"), addr,
+		    strerror(e));
 	return 0;
 }
 
@@ -375,6 +429,12 @@ main(int argc, char **argv)
 	    gw_load_egress_options(&gw, dns, upstream_ca, &err) != 0) {
 		fprintf(stderr, "openshell-gateway: %s\n", err.msg);
 		return 1;
+	}
+	for (c = 0; c < (int)gw.nlisten; c++) {
+		if (gw_listen_check(gw.listen[c], &err) != 0) {
+			fprintf(stderr, "openshell-gateway: %s\n", err.msg);
+			return 1;
+		}
 	}
 	if (tls && gw_tls_ensure(&gw, &err) != 0) {
 		fprintf(stderr, "openshell-gateway: %s\n", err.msg);
