@@ -129,9 +129,41 @@ gateway_show_log_tail(const char *state_dir)
 	free(path);
 }
 
-/* Polls Health until the gateway answers or the deadline passes. */
+/* The pid in <state>/gateway.pid, alive or not; 0 when there is none. */
+static pid_t
+gateway_pid_file(const char *state_dir)
+{
+	struct os_error	 err;
+	char		*path, *text;
+	size_t		 len;
+	long		 pid;
+
+	path = xprintf("%s/gateway.pid", state_dir);
+	text = cli_read_file(path, &len, &err);
+	free(path);
+	if (text == NULL)
+		return 0;
+	pid = strtol(text, NULL, 10);
+	free(text);
+	return pid > 0 ? (pid_t)pid : 0;
+}
+
+/* The gateway we started wrote its pid file and is gone again. */
 static bool
-gateway_wait_serving(const char *state_dir)
+gateway_died(const char *state_dir, pid_t stale)
+{
+	pid_t	pid = gateway_pid_file(state_dir);
+
+	return pid != 0 && pid != stale && kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+/*
+ * Polls Health until the gateway answers or the deadline passes; gives up
+ * at once when the gateway (not the one of the stale pid file a crash left
+ * behind) exits before it serves.
+ */
+static bool
+gateway_wait_serving(const char *state_dir, pid_t stale, bool *died)
 {
 	Openshell__V1__HealthRequest	 req = OPENSHELL__V1__HEALTH_REQUEST__INIT;
 	ProtobufCMessage		*resp;
@@ -141,6 +173,7 @@ gateway_wait_serving(const char *state_dir)
 	bool				 ok = false;
 	char				*tok;
 
+	*died = false;
 	deadline = os_mono_ms() + GATEWAY_START_TIMEOUT_MS;
 	tok = xprintf("%s/gateway.sock", state_dir);
 	while (os_mono_ms() < deadline) {
@@ -148,12 +181,16 @@ gateway_wait_serving(const char *state_dir)
 
 		if (stat(tok, &st) == 0)
 			break;
+		if ((*died = gateway_died(state_dir, stale)))
+			break;
 		usleep(20000);
 	}
 	free(tok);
-	if (cli_connect(&c) != CLI_EXIT_OK)
+	if (*died || cli_connect(&c) != CLI_EXIT_OK)
 		return false;
 	while (!ok && os_mono_ms() < deadline) {
+		if ((*died = gateway_died(state_dir, stale)))
+			break;
 		resp = NULL;
 		os_error_clear(&err);
 		if (cli_call_quiet(&c, "Health", &req.base,
@@ -184,7 +221,8 @@ gateway_start(int argc, char **argv)
 	char		**av;
 	char		 *bin, *state;
 	size_t		  n = 0, i;
-	pid_t		  pid, running;
+	pid_t		  pid, running, stale;
+	bool		  died;
 	int		  c, status;
 
 	av = xcalloc((size_t)argc * 2 + 8, sizeof *av);
@@ -241,6 +279,7 @@ gateway_start(int argc, char **argv)
 		os_strv_free(av, n);
 		return CLI_EXIT_FAIL;
 	}
+	stale = gateway_pid_file(state);
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
 		cli_errx("fork: %s", strerror(errno));
@@ -262,9 +301,12 @@ gateway_start(int argc, char **argv)
 		return CLI_EXIT_FAIL;
 	}
 	cli_g.state_dir = state;
-	if (!gateway_wait_serving(state)) {
-		cli_errx(_("the gateway did not start serving within %d s"),
-		    GATEWAY_START_TIMEOUT_MS / 1000);
+	if (!gateway_wait_serving(state, stale, &died)) {
+		if (died)
+			cli_errx(_("the gateway exited before it started serving"));
+		else
+			cli_errx(_("the gateway did not start serving within %d s"),
+			    GATEWAY_START_TIMEOUT_MS / 1000);
 		gateway_show_log_tail(state);
 		cli_g.state_dir = NULL;
 		os_strv_free(av, n);

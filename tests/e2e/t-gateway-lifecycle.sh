@@ -193,4 +193,30 @@ rm -rf "$TH_DIR/other"
 
 os sandbox delete "$sb" >/dev/null
 check "gateway stop after the TLS run" th_gateway_stop
+
+# --- Start-up failures are reported, at once ---------------------------------
+# A TCP address that is taken.
+"$TH_PY" -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$TH_DIR/busy.port" &
+busy=$!
+th_track_pid $busy
+th_wait 10 test -s "$TH_DIR/busy.port"
+bport=$(cat "$TH_DIR/busy.port")
+OPENSHELL_STATE_DIR=$(th_gateway_new_state)
+out=$(os gateway start --dns hosts-only --tls --listen "127.0.0.1:$bport" 2>&1)
+is "$?" 1 "gateway start on a TCP port in use: exit 1"
+is "$out" "openshell-gateway: cannot listen on 127.0.0.1:$bport: Address already in use" \
+	"gateway start on a TCP port in use: says so"
+check "... and no gateway is left running" th_gw_none_left "$OPENSHELL_STATE_DIR"
+kill "$busy"
+# A damaged database: the daemon exits after the fork; start says so
+# without waiting for its deadline, with the log's last lines.
+OPENSHELL_STATE_DIR=$(th_gateway_new_state)
+head -c 8192 /dev/urandom >"$OPENSHELL_STATE_DIR/openshell.db"
+out=$(os gateway start --dns hosts-only 2>&1)
+is "$?" 1 "gateway start with a damaged database: exit 1"
+like "$out" "^openshell: the gateway exited before it started serving${NL}last lines of $OPENSHELL_STATE_DIR/gateway.log:${NL}.* error: store: $OPENSHELL_STATE_DIR/openshell.db: .*file is not a database" \
+	"gateway start with a damaged database: says the gateway exited, and why"
+check "... and no gateway is left running" th_gw_none_left "$OPENSHELL_STATE_DIR"
 done_testing
