@@ -125,6 +125,17 @@ is "$(jq -r .accepted <<<"$out")" 1 "PushSandboxLogs of its own: accepted"
 like "$(os logs "$a" --level warn)" "warn +test: event=auth_probe id=$TH_ID" "the pushed line shows in 'openshell logs'"
 unlike "$(os logs "$b")" "auth_probe" "... and not in the other sandbox's logs"
 
+# The gateway keeps a bounded ring per sandbox (setting log_ring_lines).
+quiet os settings set log_ring_lines 100
+lines=$(jq -nc '[range(1;251)|{level:"info",target:"ring",message:"event=ring n=\(.)"}]')
+out=$(sbx call PushSandboxLogs "{\"sandbox_id\":\"$ida\",\"lines\":$lines}")
+is "$(jq -r .accepted <<<"$out")" 250 "PushSandboxLogs of 250 lines: accepted"
+out=$(th_grpc call GetSandboxLogs "{\"name\":\"$a\",\"lines\":100000}")
+is "$(jq -r '"\(.buffer_total) \(.logs|length)"' <<<"$out")" "100 100" "with log_ring_lines 100 the ring keeps 100 lines"
+is "$(jq -r '.logs[-1].message' <<<"$out")" "event=ring n=250" "... the newest ones"
+is "$(os logs "$a" -n 1000 | grep -c 'event=ring')" 100 "openshell logs shows the 100 kept lines"
+quiet os settings unset log_ring_lines
+
 # A FAILED report reaches `policy set --wait` (exit 1). The report is made
 # with the sandbox's own token while its supervisor is stopped: a real
 # supervisor does not fail a policy the gateway has validated.

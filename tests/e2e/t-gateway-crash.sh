@@ -38,6 +38,11 @@ check "writes were in flight when the gateway was killed" \
 	sh -c "cat '$D'/writer-*.log | grep -q '^error UNAVAILABLE'"
 check "the writers saw creations acknowledged" test "$ncreate" -gt 0
 check "the gateway is gone" th_wait 5 sh -c "! kill -0 $gw 2>/dev/null"
+out=$(os sandbox list 2>&1)
+is "$out" "openshell: no gateway is running on $OPENSHELL_STATE_DIR (start one with 'openshell gateway start')" \
+	"after kill -9 (socket and pid file left behind) the CLI says how to start one"
+out=$(os gateway status 2>&1)
+is "$?" 1 "gateway status after kill -9: exit 1"
 
 th_gateway_restart || bail "restart after kill -9 failed"
 check "the gateway starts again after kill -9 (stale socket and pid file)" quiet os gateway status
