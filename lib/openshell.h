@@ -564,7 +564,7 @@ char	*os_diff_unified(const char *a, const char *b, const char *label_a,
  * gateway's mTLS material and the sandbox's TLS-terminating CA.
  */
 struct os_cert_request {
-	const char		*cn;
+	const char		*cn;         /* NULL: none (64 characters at most) */
 	const char *const	*dns;        /* subjectAltName DNS names */
 	size_t			 ndns;
 	const char *const	*ips;        /* subjectAltName addresses */
@@ -573,12 +573,38 @@ struct os_cert_request {
 	bool			 server;     /* extendedKeyUsage serverAuth */
 	bool			 client;     /* extendedKeyUsage clientAuth */
 	int			 days;       /* validity; starts an hour ago */
+	bool			 leaves_only; /* CA: pathlen:0, no sub-CAs */
 };
 
-/* Issues a certificate and a new key. issuer_* NULL = self-signed.
+/* Issues a certificate and a new key. issuer_* NULL = self-signed;
+ * otherwise validity is narrowed to the issuer's.
  * Caller frees *cert_pem and *key_pem. 0 or -EINVAL/-EIO with err. */
 int	 os_x509_issue(const struct os_cert_request *, const char *issuer_cert_pem,
 	     const char *issuer_key_pem, char **cert_pem, char **key_pem,
 	     struct os_error *);
+
+/*
+ * The same on OpenSSL objects, for callers that mint many certificates
+ * and keep keys in memory only (the sandbox's TLS-terminating CA).
+ * Declared on OpenSSL's struct tags so this header needs no OpenSSL.
+ */
+struct x509_st;
+struct evp_pkey_st;
+/* A new P-256 key (EVP_PKEY_free), or NULL with err. */
+struct evp_pkey_st *os_x509_key_new(struct os_error *);
+/* A certificate for `key` (X509_free), signed by issuer/issuer_key, or
+ * self-signed when both are NULL; or NULL with err. Borrows its
+ * arguments. With an issuer, validity is narrowed to the issuer's. */
+struct x509_st *os_x509_issue_key(const struct os_cert_request *,
+	     struct evp_pkey_st *key, struct x509_st *issuer,
+	     struct evp_pkey_st *issuer_key, struct os_error *);
+/* Many leaves for one key: a copy of tmpl (issued by issuer, with the
+ * key and extensions wanted) with a new serial, the validity, CN and
+ * subjectAltName of the request, signed again. X509_free, or NULL with
+ * err. Skips encoding the public key again, which with OpenSSL 3.0 is
+ * most of os_x509_issue_key's cost (~40% less CPU per leaf). */
+struct x509_st *os_x509_reissue(struct x509_st *tmpl,
+	     const struct os_cert_request *, struct x509_st *issuer,
+	     struct evp_pkey_st *issuer_key, struct os_error *);
 
 #endif /* OPENSHELL_H */
