@@ -37,8 +37,10 @@ static bool
 gw_watch_wants(const struct gw_watcher *w, enum gw_event_kind kind)
 {
 	switch (kind) {
-	case GW_EVENT_STATUS:
 	case GW_EVENT_DELETED:
+		/* The end of every stream about the sandbox: each says why. */
+		return true;
+	case GW_EVENT_STATUS:
 		return w->status;
 	case GW_EVENT_LOG:
 		return w->logs;

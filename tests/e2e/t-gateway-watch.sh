@@ -124,10 +124,17 @@ like "$(grep 'watcher fell behind' "$OPENSHELL_STATE_DIR/gateway.log" | head -n 
 check "the gateway still serves after the burst" quiet os sandbox get "$sb"
 
 # --- Deleting the sandbox ends its streams ----------------------------------
+os logs "$sb" -f -n 1 >"$W/follow2.out" 2>"$W/follow2.err" &
+follow=$!
+th_track_pid $follow
+th_wait 10 test -s "$W/follow2.out"
 os sandbox delete "$sb" >/dev/null
 check "the sandbox's watcher sees it deleted" th_watch_until one ".deleted.name==\"$sb\""
 th_watch_end one
 is "$(tail -n 1 "$W/one.out")" "END OK: " "its stream ends cleanly"
+wait "$follow"
+is "$?" 0 "logs -f ends (exit 0) when the sandbox is deleted"
+is "$(cat "$W/follow2.err")" "openshell: sandbox '$sb' was deleted" "... saying it was deleted"
 check "the every-sandbox watcher sees it deleted too" th_watch_until all ".deleted.name==\"$sb\""
 phases=$(events all "select(.sandbox.name==\"$sb\")|.sandbox.phase" | uniq | tr -d '"' | tail -n 1)
 is "$phases" SANDBOX_PHASE_DELETING "the last status before the deletion is 'deleting'"
