@@ -72,7 +72,8 @@ policy_on_event(const Openshell__V1__SandboxStreamEvent *ev, void *arg)
 		if (sb->phase == OPENSHELL__V1__SANDBOX_PHASE__SANDBOX_PHASE_ERROR ||
 		    sb->phase == OPENSHELL__V1__SANDBOX_PHASE__SANDBOX_PHASE_STOPPED) {
 			w->error = xprintf(_("sandbox '%s' is %s%s%s"), w->name,
-			    cli_phase_name(sb->phase),
+			    sb->phase == OPENSHELL__V1__SANDBOX_PHASE__SANDBOX_PHASE_ERROR ?
+			    _("in error") : cli_phase_name(sb->phase),
 			    *sb->error_message != '\0' ? ": " : "",
 			    sb->error_message);
 			return -1;

@@ -536,6 +536,8 @@ sandbox_policy_cell(const Openshell__V1__Sandbox *sb, char *buf, size_t len)
 		snprintf(buf, len, "-");
 	else if (sb->active_policy_version == sb->policy_version)
 		snprintf(buf, len, "v%u", sb->policy_version);
+	else if (sb->active_policy_version == 0)
+		snprintf(buf, len, _("v%u (none loaded)"), sb->policy_version);
 	else
 		snprintf(buf, len, _("v%u (v%u loaded)"), sb->policy_version,
 		    sb->active_policy_version);
