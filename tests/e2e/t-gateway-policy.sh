@@ -194,12 +194,33 @@ is "$rc" 1 "policy set --wait on a stopped sandbox: exit 1"
 like "$out" "${NL}openshell: sandbox '$sb' is stopped: the supervisor was killed by signal 9$" \
 	"... saying the sandbox is stopped and why"
 
-# A real supervisor reports FAILED only when its own compile of a
-# revision fails, and it validates exactly as the gateway already did: a
-# policy the gateway accepts does not fail there. (t-gateway-auth.sh
-# checks that a FAILED report reaches `policy set --wait`.)
-skip "policy set --wait exit 1 for a valid policy the supervisor fails to load" \
-	"no valid policy makes the real supervisor report FAILED"
+# --- A valid policy the real supervisor cannot apply ---------------------------
+# The gateway cannot know the host's users: a run_as_user that does not
+# exist passes validation, and the supervisor reports the revision FAILED
+# when it builds the sandbox (with isolation; without it nobody checks).
+nouser=$(th_sbname nouser)
+printf 'version: 1\nprocess:\n  run_as_user: nosuchuser-%s\n  run_as_group: nosuchuser-%s\n' "$TH_ID" "$TH_ID" >nouser.yaml
+out=$(os sandbox create --name "$nouser" --keep --detach --policy nouser.yaml 2>&1)
+rc=$?
+if [ "$rc" -eq 0 ] && [[ $(os sandbox exec "$nouser" -- id -u 2>&1) == 0 ]]; then
+	skip "the supervisor reports FAILED for a user that does not exist" "the supervisor runs without isolation"
+else
+	is "$rc" 1 "sandbox create with a user that does not exist: exit 1"
+	like "$out" "${NL}openshell: sandbox '$nouser' failed to start \\(error\\): the initial policy failed to load: cannot build the sandbox: process\\.run_as_user: .*nosuchuser-$TH_ID" \
+		"... with the supervisor's reason"
+	like "$(os policy list "$nouser")" "${NL}1 +[0-9a-f]{12} +failed +[0-9-]+ [0-9:]+ +create +cannot build the sandbox: process\\.run_as_user: " \
+		"policy list: revision 1 failed, with the supervisor's error"
+	out=$(os policy set "$nouser" --policy two.yaml --wait --timeout 10 2>&1)
+	is "$?" 1 "policy set --wait on a sandbox in error: exit 1"
+	like "$out" "${NL}openshell: sandbox '$nouser' is in error: the initial policy failed to load: " "... saying why"
+fi
+quiet os sandbox delete "$nouser"
+# On a live sandbox the supervisor reports FAILED only when its own compile
+# of a network revision fails, and it validates exactly as the gateway
+# already did. (t-gateway-auth.sh checks that a FAILED report reaches
+# `policy set --wait`.)
+skip "policy set --wait exit 1 for a valid network policy a live supervisor fails to load" \
+	"no valid network policy makes the real supervisor report FAILED"
 
 os sandbox delete "$sb" >/dev/null
 th_gateway_stop
