@@ -63,6 +63,8 @@ fail() {
 	exit 1
 }
 
+# Context for reading the figures: client and gateway share this host.
+echo "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 os gateway start --dns hosts-only >"$DIR/start.out" 2>&1 ||
 	fail "the gateway did not start: $(cat "$DIR/start.out")"
 gw_pid=$(cat "$DIR/gateway.pid" 2>/dev/null)
