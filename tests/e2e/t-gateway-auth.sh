@@ -125,6 +125,19 @@ is "$(jq -r .accepted <<<"$out")" 1 "PushSandboxLogs of its own: accepted"
 like "$(os logs "$a" --level warn)" "warn +test: event=auth_probe id=$TH_ID" "the pushed line shows in 'openshell logs'"
 unlike "$(os logs "$b")" "auth_probe" "... and not in the other sandbox's logs"
 
+# A sandbox's log text cannot forge lines or drive the operator's
+# terminal: controls are shown escaped (JSON keeps them exactly).
+evil=$(printf 'event=evil id=%s\n2026-01-01T00:00:00.000Z info  policy: forged\033]0;pwned\007 \302\233c' "$TH_ID")
+out=$(sbx call PushSandboxLogs "$(jq -nc --arg id "$ida" --arg m "$evil" '{sandbox_id:$id,lines:[{level:"warn",target:"x\ty",message:$m}]}')")
+is "$(jq -r .accepted <<<"$out")" 1 "a line with control characters is accepted"
+out=$(os logs "$a" | grep "event=evil id=$TH_ID")
+like "$out" "warn  x	y: event=evil id=$TH_ID\\\\n2026-01-01T00:00:00\\.000Z info  policy: forged\\\\x1b\\]0;pwned\\\\x07 \\\\u009bc$" \
+	"openshell logs shows the newline, ESC, BEL and C1 CSI escaped, on one line"
+check "no raw escape character reaches the terminal" sh -c "! $OS_CLI logs '$a' | grep -q \"\$(printf '\\033')\""
+is "$(os logs "$a" | grep -c '^2026-01-01T00:00:00.000Z info  policy: forged')" 0 "no forged line appears"
+is "$(os logs "$a" --json | jq -r "select(.message|startswith(\"event=evil id=$TH_ID\"))|.message")" "$evil" \
+	"logs --json keeps the text exactly"
+
 # The gateway keeps a bounded ring per sandbox (setting log_ring_lines).
 quiet os settings set log_ring_lines 100
 lines=$(jq -nc '[range(1;251)|{level:"info",target:"ring",message:"event=ring n=\(.)"}]')
