@@ -209,32 +209,6 @@ logs_print_json(const Openshell__V1__SandboxLogLine *l, const char *sandbox)
 	free(l7);
 }
 
-/*
- * Log lines come from sandboxes, which are not trusted: on a terminal a
- * control character could forge a line (a newline) or drive the
- * operator's terminal (an escape sequence). C0 and C1 controls and DEL
- * are shown escaped; tabs and all other UTF-8 pass through.
- */
-static void
-logs_put_safe(struct os_buf *b, const char *s)
-{
-	const unsigned char	*p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '\n')
-			os_buf_adds(b, "\\n");
-		else if (*p == '\r')
-			os_buf_adds(b, "\\r");
-		else if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-			os_buf_addf(b, "\\x%02x", *p);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			os_buf_addf(b, "\\u%04x", p[1]);
-			p++;
-		} else
-			os_buf_addc(b, (char)*p);
-	}
-}
-
 static void
 logs_print(const Openshell__V1__SandboxLogLine *l, const char *sandbox,
     const struct logs_opts *o)
@@ -247,9 +221,9 @@ logs_print(const Openshell__V1__SandboxLogLine *l, const char *sandbox,
 	} else {
 		logs_iso_time(l->timestamp_ms, t, sizeof t);
 		os_buf_addf(&b, "%s %-5s ", t, l->level);
-		logs_put_safe(&b, l->target);
+		cli_buf_add_safe(&b, l->target);
 		os_buf_adds(&b, ": ");
-		logs_put_safe(&b, l->message);
+		cli_buf_add_safe(&b, l->message);
 		os_buf_addc(&b, '\n');
 		fwrite(b.data, 1, b.len, stdout);
 		os_buf_free(&b);

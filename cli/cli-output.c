@@ -30,6 +30,41 @@ cli_table_new(const char *const *headers, size_t ncols)
 	return t;
 }
 
+/*
+ * Text that came from a sandbox (log lines, load errors) is not trusted:
+ * on a terminal a control character could forge a line (a newline) or
+ * drive the operator's terminal (an escape sequence). C0 and C1 controls
+ * and DEL are shown escaped; tabs and all other UTF-8 pass through.
+ */
+void
+cli_buf_add_safe(struct os_buf *b, const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\n')
+			os_buf_adds(b, "\\n");
+		else if (*p == '\r')
+			os_buf_adds(b, "\\r");
+		else if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			os_buf_addf(b, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			os_buf_addf(b, "\\u%04x", p[1]);
+			p++;
+		} else
+			os_buf_addc(b, (char)*p);
+	}
+}
+
+char *
+cli_safe(const char *s)
+{
+	struct os_buf	b = OS_BUF_INIT;
+
+	cli_buf_add_safe(&b, s);
+	return os_buf_steal(&b);
+}
+
 void
 cli_table_add(struct cli_table *t, const char *const *cells)
 {
@@ -39,7 +74,7 @@ cli_table_add(struct cli_table *t, const char *const *cells)
 	    sizeof *t->cells);
 	for (i = 0; i < t->ncols; i++)
 		t->cells[t->nrows * t->ncols + i] =
-		    xstrdup(cells[i] != NULL && *cells[i] != '\0' ? cells[i] : "-");
+		    cli_safe(cells[i] != NULL && *cells[i] != '\0' ? cells[i] : "-");
 	t->nrows++;
 }
 

@@ -263,8 +263,12 @@ cli_policy_get(int argc, char **argv)
 			    resp->active_version == r->version ? _(" (active)") : "");
 			printf(_("hash:     sha256:%s\n"), r->policy_hash);
 			printf(_("status:   %s\n"), cli_policy_status_name(r->status));
-			if (*r->load_error != '\0')
-				printf(_("error:    %s\n"), r->load_error);
+			if (*r->load_error != '\0') {
+				char *e = cli_safe(r->load_error);
+
+				printf(_("error:    %s\n"), e);
+				free(e);
+			}
 			printf(_("origin:   %s\n"), r->origin);
 			printf(_("created:  %s\n"), t);
 			printf("---\n%s", r->policy_yaml);

@@ -634,8 +634,12 @@ sandbox_get(int argc, char **argv)
 		printf(_("name:        %s\n"), sb->name);
 		printf(_("id:          %s\n"), sb->id);
 		printf(_("phase:       %s\n"), cli_phase_name(sb->phase));
-		if (*sb->error_message != '\0')
-			printf(_("error:       %s\n"), sb->error_message);
+		if (*sb->error_message != '\0') {
+			char *e = cli_safe(sb->error_message);
+
+			printf(_("error:       %s\n"), e);
+			free(e);
+		}
 		cli_fmt_time(sb->created_at_ms, buf, sizeof buf);
 		printf(_("created:     %s\n"), buf);
 		sandbox_policy_cell(sb, pol, sizeof pol);

@@ -28,13 +28,25 @@ static const struct cli_command cli_commands[] = {
 void
 cli_errx(const char *fmt, ...)
 {
-	va_list	ap;
+	struct os_buf	 b = OS_BUF_INIT;
+	va_list		 ap;
+	char		*msg, *safe;
+	int		 n;
 
-	fputs("openshell: ", stderr);
+	/* One line, whatever the message quotes (a sandbox's error text). */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	msg = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	va_start(ap, fmt);
+	vsnprintf(msg, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+	va_end(ap);
+	safe = cli_safe(msg);
+	os_buf_addf(&b, "openshell: %s\n", safe);
+	fwrite(b.data, 1, b.len, stderr);
+	os_buf_free(&b);
+	free(safe);
+	free(msg);
 }
 
 char *

@@ -117,6 +117,9 @@ struct cli_table;
 struct cli_table *cli_table_new(const char *const *headers, size_t ncols);
 void	 cli_table_add(struct cli_table *, const char *const *cells);
 void	 cli_table_print(struct cli_table *, FILE *);   /* and frees */
+/* Untrusted text for a terminal: controls escaped (\n, \x1b, \u009b). */
+void	 cli_buf_add_safe(struct os_buf *, const char *);
+char	*cli_safe(const char *);                         /* caller frees */
 /* "2026-12-01 09:19:45" in local time; "-" for 0. */
 void	 cli_fmt_time(int64_t ms, char *buf, size_t len);
 /* "3m ago", "in 2h", "-" for 0. */

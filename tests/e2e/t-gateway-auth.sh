@@ -163,16 +163,22 @@ EOF
 kill -STOP "$pida"
 os policy set "$a" --policy "$TH_DIR/p.yaml" --wait --timeout 30 >"$TH_DIR/wait.out" 2>&1 &
 waiter=$!
-th_wait 10 grep -q "policy version 2" "$TH_DIR/wait.out"
-out=$(sbx call ReportPolicyStatus "{\"sandbox_id\":\"$ida\",\"version\":2,\"status\":\"POLICY_STATUS_FAILED\",\"load_error\":\"synthetic failure $TH_ID\"}")
+th_wait 10 grep -qs "policy version 2" "$TH_DIR/wait.out"
+# (Its text is the sandbox's: the CLI shows controls escaped.)
+lerr=$(printf 'synthetic failure %s\033[2J\nforged' "$TH_ID")
+out=$(sbx call ReportPolicyStatus "$(jq -nc --arg id "$ida" --arg e "$lerr" \
+	'{sandbox_id:$id,version:2,status:"POLICY_STATUS_FAILED",load_error:$e}')")
 is "$out" "{}" "ReportPolicyStatus FAILED for its own revision: accepted"
 wait "$waiter"
 rc=$?
-kill -CONT "$pida"
 is "$rc" 1 "policy set --wait exits 1 when the revision is reported FAILED"
-like "$(cat "$TH_DIR/wait.out")" "${NL}openshell: sandbox '$a' failed to load policy version 2: synthetic failure $TH_ID$" \
-	"... with the sandbox's error"
-like "$(os policy list "$a")" "${NL}2 +[0-9a-f]{12} +(failed|loaded) " "policy list shows revision 2's status"
+like "$(cat "$TH_DIR/wait.out")" "${NL}openshell: sandbox '$a' failed to load policy version 2: synthetic failure $TH_ID\\\\x1b\\[2J\\\\nforged$" \
+	"... with the sandbox's error, controls escaped"
+like "$(os policy list "$a")" "${NL}2 +[0-9a-f]{12} +failed +[0-9-]+ [0-9:]+ +policy set +synthetic failure $TH_ID\\\\x1b\\[2J\\\\nforged${NL}" \
+	"policy list: revision 2 failed, with the error escaped"
+like "$(os policy get "$a" --version 2)" "${NL}error:    synthetic failure $TH_ID\\\\x1b\\[2J\\\\nforged${NL}" \
+	"policy get: the error, escaped"
+kill -CONT "$pida"
 is "$(sbx call ReportPolicyStatus "{\"sandbox_id\":\"$ida\",\"version\":77,\"status\":\"POLICY_STATUS_LOADED\"}")" \
 	"NOT_FOUND: version: no policy revision 77" "ReportPolicyStatus for a missing revision: NOT_FOUND"
 is "$(sbx call ReportPolicyStatus "{\"sandbox_id\":\"$ida\",\"version\":2,\"status\":\"POLICY_STATUS_PENDING\"}")" \
