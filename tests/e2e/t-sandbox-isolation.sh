@@ -1,0 +1,145 @@
+#!/bin/bash
+# A real sandbox, tried with what an unprivileged agent could otherwise
+# do: it runs as the sandbox user under seccomp (mode 2), cannot make
+# namespaces, use clone3, io_uring, userfaultfd or ptrace; Landlock
+# refuses a write the file permissions would allow; the host's state
+# directory and other sandboxes are not there; the sandbox token's bytes
+# are nowhere the agent can read; hard_requirement works on this kernel.
+. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/lib/gateway.sh"
+th_init sbiso
+
+th_gateway_start || bail "gateway start"
+a=$(th_sbname iso-a)
+b=$(th_sbname iso-b)
+th_sb_create "$a" || bail "sandbox $a"
+th_sb_create "$b" || bail "sandbox $b"
+
+# sx CMD: a shell command in sandbox a, output and status.
+sx() { os sandbox exec -n "$a" -- sh -c "$1" 2>&1; }
+# py CODE: python3 in sandbox a.
+py() { os sandbox exec -n "$a" -- python3 -c "$1" 2>&1; }
+
+out=$(sx 'id -un; id -u')
+like "$out" '^sandbox'$'\n''[1-9][0-9]*$' "agent processes run as the sandbox user, not root"
+is "$(sx 'grep "^Seccomp:" /proc/self/status')" $'Seccomp:\t2' "seccomp filter mode (Seccomp: 2)"
+is "$(sx 'grep "^NoNewPrivs:" /proc/self/status')" $'NoNewPrivs:\t1' "no_new_privs is set"
+
+out=$(sx 'unshare -U true; echo rc=$?')
+like "$out" 'Operation not permitted' "unshare(CLONE_NEWUSER) is refused with EPERM"
+like "$out" 'rc=[1-9]' "unshare -U fails"
+out=$(sx 'unshare -n true; echo rc=$?')
+like "$out" 'Operation not permitted' "unshare(CLONE_NEWNET) is refused"
+
+# Raw system calls: the result and errno, as the kernel reports them.
+SYSCALL='import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+nr = int(sys.argv[1]); args = [int(x) for x in sys.argv[2:]]
+r = libc.syscall(nr, *args)
+print(r, ctypes.get_errno())'
+sc() { os sandbox exec -n "$a" -- python3 -c "$SYSCALL" "$@" 2>&1; }
+is "$(sc 435 0 0)" "-1 38" "clone3 answers ENOSYS (38)"
+is "$(sc 425 1 0)" "-1 1" "io_uring_setup is refused with EPERM"
+is "$(sc 323 0)" "-1 1" "userfaultfd is refused with EPERM"
+is "$(sc 321 0 0 0)" "-1 1" "bpf is refused with EPERM"
+
+out=$(py 'import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+pid = os.fork()
+if pid == 0:
+    time.sleep(5); os._exit(0)
+r = libc.ptrace(16, pid, 0, 0)   # PTRACE_ATTACH on our own child
+print(r, ctypes.get_errno())
+os.kill(pid, 9)')
+is "$out" "-1 1" "ptrace of its own child is refused with EPERM"
+
+out=$(py 'import socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    print("raw socket made")
+except OSError as e:
+    print(e.errno)')
+is "$out" "1" "raw sockets are refused with EPERM"
+
+# Filesystem: the mounts and Landlock.
+out=$(sx 'touch /usr/x 2>&1; echo rc=$?')
+like "$out" 'Read-only file system' "system directories are mounted read-only"
+out=$(sx 'echo ok > /sandbox/f && cat /sandbox/f; echo t > /tmp/t && cat /tmp/t')
+is "$out" "ok${NL}t" "/sandbox and /tmp are writable"
+is "$(sx "test -e '$OPENSHELL_STATE_DIR' && echo visible || echo absent")" "absent" \
+	"the gateway's state directory is not in the sandbox"
+is "$(sx 'test -e /var/lib/openshell && echo visible || echo absent')" "absent" \
+	"/var/lib/openshell is not in the sandbox"
+idb=$(th_sb_field "$b" .id)
+out=$(sx "find / -xdev -name '$idb*' 2>/dev/null | head -1; ls /proc | grep -c '^[0-9]'")
+unlike "$out" "$idb" "another sandbox's files are not in the sandbox"
+out=$(sx 'ps -e -o comm= 2>/dev/null || ls /proc')
+unlike "$out" 'openshell-gateway' "host processes (the gateway) are not visible"
+
+# Landlock: /sandbox listed read_only (and the workdir not included), so a
+# write the directory's owner could otherwise make is refused.
+cat >"$TH_DIR/ro.yaml" <<'EOF'
+version: 1
+filesystem_policy:
+  include_workdir: false
+  read_only: [/usr, /lib, /proc, /etc, /sandbox]
+  read_write: [/tmp, /dev/null]
+landlock:
+  compatibility: hard_requirement
+process:
+  run_as_user: sandbox
+  run_as_group: sandbox
+EOF
+c=$(th_sbname iso-ro)
+if th_sb_create "$c" --policy "$TH_DIR/ro.yaml"; then
+	ok "hard_requirement starts on a kernel with Landlock"
+	out=$(os sandbox exec -n "$c" -- sh -c 'ls -ld /sandbox | cut -d" " -f3; touch /sandbox/x 2>&1; echo rc=$?')
+	like "$out" '^sandbox' "/sandbox is owned by the sandbox user"
+	like "$out" 'touch: cannot touch ./sandbox/x.: Permission denied' \
+		"Landlock refuses a write to a read_only directory the user owns"
+	out=$(os sandbox exec -n "$c" -- sh -c 'cat /etc/hostname; echo x > /tmp/y && cat /tmp/y')
+	is "$out" "$c${NL}x" "read_only paths stay readable, read_write writable"
+else
+	not_ok "hard_requirement starts on a kernel with Landlock"
+	diag "$(os sandbox get "$c" 2>&1)"
+fi
+
+# The token: recovered (as root) from the supervisor's memory, then looked
+# for everywhere the agent can read.
+ida=$(th_sb_field "$a" .id)
+tok=$(th_grpc find-token "$(th_sb_pid "$a")" "$ida" 2>/dev/null)
+if [[ $tok =~ ^[0-9a-f]{64}$ ]]; then
+	# The token goes in on stdin, so that no command line or environment
+	# of the search itself holds it.
+	out=$(echo "$tok" | os sandbox exec "$a" -- python3 -c '
+import os, sys
+tok = sys.stdin.readline().strip().encode()
+me = str(os.getpid())
+procs = files = 0
+for pid in os.listdir("/proc"):
+    if not pid.isdigit() or pid == me:
+        continue
+    for name in ("environ", "cmdline"):
+        try:
+            with open("/proc/%s/%s" % (pid, name), "rb") as f:
+                procs += tok in f.read()
+        except OSError:
+            pass
+for top in ("/sandbox", "/tmp", "/run", "/var", "/etc", "/dev/shm"):
+    for d, _, names in os.walk(top):
+        for n in names:
+            try:
+                with open(os.path.join(d, n), "rb") as f:
+                    files += tok in f.read(1 << 24)
+            except OSError:
+                pass
+print(procs, files)' 2>&1)
+	is "$out" "0 0" "the sandbox token is in no environ, cmdline, file or log the agent can read"
+	n=$(os logs "$a" -n 100000 | grep -c -- "$tok")
+	is "$n" "0" "the sandbox token is not in the gateway's logs of the sandbox"
+else
+	skip "the sandbox token is not readable by the agent" "the token could not be recovered from the supervisor's memory"
+	skip "the sandbox token is not in the logs" "no token"
+fi
+
+done_testing
