@@ -25,3 +25,6 @@ E2E_GATEWAY_TESTS = tests/e2e/t-gateway-lifecycle.sh tests/e2e/t-gateway-policy.
 	tests/e2e/t-gateway-restart.sh tests/e2e/t-gateway-crash.sh
 E2E_TESTS += $(E2E_GATEWAY_TESTS)
 EXTRA_DIST += $(E2E_GATEWAY_TESTS)
+
+# Real sandboxes end to end: isolation, network policy, L7.
+include tests/e2e/sandbox.mk
