@@ -129,6 +129,33 @@ gateway_show_log_tail(const char *state_dir)
 	free(path);
 }
 
+/*
+ * Whether a process still runs. A gateway that has exited stays a zombie
+ * until init reaps it, which some inits do only now and then; by then it
+ * holds no lock, socket or file.
+ */
+static bool
+gateway_pid_alive(pid_t pid)
+{
+	struct os_error	 err;
+	char		*path, *stat, *p;
+	size_t		 len;
+	bool		 alive;
+
+	if (kill(pid, 0) < 0)
+		return errno != ESRCH;
+	path = xprintf("/proc/%d/stat", (int)pid);
+	stat = cli_read_file(path, &len, &err);
+	free(path);
+	if (stat == NULL)
+		return true;
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	p = strrchr(stat, ')');
+	alive = p == NULL || p[1] != ' ' || (p[2] != 'Z' && p[2] != 'X');
+	free(stat);
+	return alive;
+}
+
 /* The pid in <state>/gateway.pid, alive or not; 0 when there is none. */
 static pid_t
 gateway_pid_file(const char *state_dir)
@@ -154,7 +181,7 @@ gateway_died(const char *state_dir, pid_t stale)
 {
 	pid_t	pid = gateway_pid_file(state_dir);
 
-	return pid != 0 && pid != stale && kill(pid, 0) < 0 && errno == ESRCH;
+	return pid != 0 && pid != stale && !gateway_pid_alive(pid);
 }
 
 /*
@@ -352,9 +379,9 @@ gateway_stop(int argc, char **argv)
 		return CLI_EXIT_FAIL;
 	}
 	deadline = os_mono_ms() + GATEWAY_STOP_TIMEOUT_MS;
-	while (kill(pid, 0) == 0 && os_mono_ms() < deadline)
+	while (gateway_pid_alive(pid) && os_mono_ms() < deadline)
 		usleep(20000);
-	if (kill(pid, 0) == 0) {
+	if (gateway_pid_alive(pid)) {
 		cli_errx(_("the gateway (pid %d) did not stop within %d s"),
 		    (int)pid, GATEWAY_STOP_TIMEOUT_MS / 1000);
 		free(state);
