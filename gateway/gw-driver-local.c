@@ -70,6 +70,27 @@ local_dir(struct gw *gw, const char *id)
 	return xprintf("%s/%s", gw->sandboxes_dir, id);
 }
 
+/* Field 3 of /proc/<pid>/stat: 'Z' for a zombie, 0 when there is none. */
+static char
+local_state_char(int pid)
+{
+	char	 path[64], buf[1024], *p;
+	ssize_t	 n;
+	int	 fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	return p[2];
+}
+
 /* Field 22 of /proc/<pid>/stat: tells a reused pid from the original. */
 static uint64_t
 local_start_time(int pid)
@@ -353,6 +374,10 @@ local_adopt(struct gw *gw, struct store_sandbox *sb)
 	if (sb->supervisor_start != 0 &&
 	    local_start_time(sb->supervisor_pid) != sb->supervisor_start)
 		return false;       /* gone, and the pid was reused */
+	/* Dead already, waiting for init to reap it: gone as well. */
+	if (local_state_char(sb->supervisor_pid) == 'Z' ||
+	    local_state_char(sb->supervisor_pid) == 'X')
+		return false;
 	if ((fd = (int)syscall(SYS_pidfd_open, sb->supervisor_pid, 0)) < 0)
 		return false;
 	s = xcalloc(1, sizeof *s);

@@ -227,6 +227,10 @@ gw_sandbox_exited(struct gw *gw, const char *id, int code, int sig)
 	} else if (sb.phase != STORE_PHASE_ERROR) {
 		if (sig != 0)
 			msg = xprintf(_("the supervisor was killed by signal %d"), sig);
+		else if (code < 0)
+			/* Adopted after a restart: its status went to init. */
+			msg = xstrdup(_("the supervisor exited (it was started by an "
+			    "earlier gateway, so its exit status is unknown)"));
 		gw_sandbox_set_phase(gw, &sb, STORE_PHASE_STOPPED, msg);
 	} else {
 		store_sandbox_update(gw->store, &sb, &err);

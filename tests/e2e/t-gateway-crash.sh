@@ -37,7 +37,7 @@ diag "acknowledged before the kill: $nack writes ($ncreate sandbox creations)"
 check "writes were in flight when the gateway was killed" \
 	sh -c "cat '$D'/writer-*.log | grep -q '^error UNAVAILABLE'"
 check "the writers saw creations acknowledged" test "$ncreate" -gt 0
-check "the gateway is gone" th_wait 5 sh -c "! kill -0 $gw 2>/dev/null"
+check "the gateway is gone" th_wait 5 th_gone "$gw"
 out=$(os sandbox list 2>&1)
 is "$out" "openshell: no gateway is running on $OPENSHELL_STATE_DIR (start one with 'openshell gateway start')" \
 	"after kill -9 (socket and pid file left behind) the CLI says how to start one"

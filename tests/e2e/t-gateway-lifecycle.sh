@@ -142,7 +142,7 @@ like "$out" "^openshell: name: invalid sandbox name 'Bad_Name'" "CLI: a bad sand
 # --- Stop -----------------------------------------------------------------
 out=$(os gateway stop)
 is "$out" "gateway stopped (pid $pid)" "gateway stop"
-check "the gateway process is gone" th_wait 5 sh -c "! kill -0 $pid 2>/dev/null"
+check "the gateway process is gone" th_wait 5 th_gone "$pid"
 check "its socket is removed" test ! -e "$OPENSHELL_STATE_DIR/gateway.sock"
 check "its pid file is removed" test ! -e "$OPENSHELL_STATE_DIR/gateway.pid"
 out=$(os sandbox list 2>&1)

@@ -69,7 +69,7 @@ is "$out" "openshell: no gateway is running on $OPENSHELL_STATE_DIR (start one w
 	"while the gateway is down the CLI says how to start it"
 # A supervisor that dies while nobody watches.
 kill -KILL "$pidc"
-th_wait 5 sh -c "! kill -0 $pidc 2>/dev/null"
+th_wait 5 th_gone "$pidc"
 
 # --- Start again ------------------------------------------------------------
 th_gateway_restart || bail "restart failed"
@@ -116,6 +116,16 @@ out=$(os sandbox exec "$c" -- true 2>&1)
 is "$out" "openshell: sandbox '$c' is not ready (it is stopped: the supervisor is gone (it stopped while the gateway was down))" \
 	"exec in the stopped sandbox says why it cannot run"
 
+# An adopted supervisor that dies later: stopped, with a reason (its exit
+# status went to init, not to this gateway).
+quiet th_gateway_stop
+th_gateway_restart || bail "restart failed"
+kill -KILL "$pidb"
+check "an adopted supervisor that dies: its sandbox is stopped" th_wait 10 \
+	sh -c "[ \"\$($OS_CLI sandbox get $b --json | jq -r .sandbox.phase)\" = SANDBOX_PHASE_STOPPED ]"
+is "$(th_sb_field "$b" .error_message)" \
+	"the supervisor exited (it was started by an earlier gateway, so its exit status is unknown)" "... and says why"
+
 # A second restart keeps the new state too.
 quiet th_gateway_stop
 th_gateway_restart || bail "second restart failed"
@@ -125,7 +135,7 @@ is "$(os sandbox exec "$a" -- echo again)" "again" "after a second restart: exec
 
 # Deleting after a restart stops the adopted supervisor.
 quiet os sandbox delete "$a"
-check "deleting an adopted sandbox stops its supervisor" th_wait 10 sh -c "! kill -0 $pida 2>/dev/null"
+check "deleting an adopted sandbox stops its supervisor" th_wait 10 th_gone "$pida"
 check "... and removes its directory" test -z "$(ls "$OPENSHELL_STATE_DIR/sandboxes" | grep -x "$(jq -r ".[]|select(.name==\"$a\")|.id" "$TH_DIR/before/sandboxes")")"
 quiet os sandbox delete "$b" "$c"
 is "$(os sandbox list --json | jq '.sandboxes|length')" 0 "every sandbox deleted"

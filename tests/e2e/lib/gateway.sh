@@ -69,7 +69,11 @@ th_gw_sweep() {
 	th_wait 5 th_gw_none_left "$1"
 }
 
-th_gw_none_left() { [ -z "$(th_gw_procs "$1")" ]; }
+th_gw_none_left() {
+	local p
+	for p in $(th_gw_procs "$1"); do th_gone "$p" || return 1; done
+	return 0
+}
 
 th_gateway_cleanup_one() {
 	local state=$1 names n pids
@@ -164,6 +168,15 @@ th_grpc_gen() {
 th_grpc() {
 	th_grpc_gen || bail "protoc failed"
 	"$TH_PY" "$TH_LIB/grpc_client.py" --pb "$TH_DIR/pb" --state "$OPENSHELL_STATE_DIR" "$@"
+}
+
+# th_gone PID: the process has exited (a zombie init has not reaped yet
+# counts as gone).
+th_gone() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 0
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ "$st" = Z ] || [ "$st" = X ] || [ -z "$st" ]
 }
 
 # quiet CMD...: CMD with its output thrown away (for `check`).
