@@ -38,6 +38,7 @@ enum pconn_state {
 };
 
 struct proxy_gai;
+struct l7;
 
 /* One direction of a relay: src -> dst through buf. */
 struct pconn_dir {
@@ -109,6 +110,9 @@ struct pconn {
 	uv_poll_t		 upoll;
 	struct pconn_splice	 sp[2];
 
+	/* An inspected tunnel (proxy-l7.c). */
+	struct l7		*l7;
+
 	/* Response being written. */
 	struct os_buf		 out;
 	uv_write_t		 out_req;
@@ -151,6 +155,16 @@ pconn_strcpy(char *dst, size_t size, const char *src)
 /* proxy.c */
 void	 pconn_respond_json(struct pconn *, int status, const char *error,
 	     const char *detail, const char *reason);
+/* A JSON answer with extra header lines ("Name: value\r\n"...), or NULL. */
+void	 pconn_respond_json_hdr(struct pconn *, int status, const char *extra,
+	     const struct os_buf *body);
+/* Emits a decision line (and frees b). */
+void	 pconn_log(struct pconn *, enum os_log_level, const char *target,
+	     struct os_buf *b);
+void	 pconn_report_denial(struct pconn *, const char *stage, const char *reason,
+	     const char *method, const char *path, bool permissive);
+/* The display name of the policy that admitted the connection, or "-". */
+const char *pconn_policy_name(const struct pconn *);
 void	 pconn_close(struct pconn *);
 void	 pconn_close_upstream(struct pconn *);
 void	 pconn_log_ssrf_deny(struct pconn *, const char *why);
@@ -169,6 +183,22 @@ void	 pconn_dial_abort(struct pconn *);       /* detaches a pending DNS query */
 
 /* proxy-relay.c */
 void	 pconn_relay_start(struct pconn *, const char *early, size_t nearly);
+
+/* proxy-l7.c: inspected tunnels, and the L7 decision shared with the
+ * forward proxy. */
+struct pconn_l7_deny {
+	char	policy[256];
+	char	rule[512];
+	char	reason[1024];
+};
+void	 pconn_l7_start(struct pconn *, const char *early, size_t nearly);
+void	 pconn_l7_free(struct pconn *);
+/* Decides (logs, reports) one request; true to forward it, false with
+ * deny filled for the 403. tls: "terminated" or "none" for the log. */
+bool	 pconn_l7_decide(struct pconn *, const char *method, const char *path,
+	     const char *query, const char *tls, struct pconn_l7_deny *deny);
+void	 pconn_l7_deny_json(struct os_buf *, const struct pconn *,
+	     const struct pconn_l7_deny *, const char *method, const char *path);
 
 /* proxy-splice.c */
 int	 pconn_splice_start(struct pconn *);

@@ -323,5 +323,12 @@ pconn_admitted(struct pconn *c)
 			return;
 		}
 	}
+	/* An endpoint with protocol: rest is relayed request by request;
+	 * tls: skip (or nothing to inspect) stays a byte tunnel. */
+	if (c->req.kind == PROXY_HEAD_CONNECT && c->dec.inspect &&
+	    !c->dec.tls_skip) {
+		pconn_l7_start(c, c->head + c->headend, c->headlen - c->headend);
+		return;
+	}
 	pconn_relay_start(c, c->head + c->headend, c->headlen - c->headend);
 }

@@ -74,17 +74,24 @@ log_request(struct os_buf *b, const struct pconn *c)
 	free(path);
 }
 
-static void
-log_emit(struct pconn *c, enum os_log_level level, struct os_buf *b)
+void
+pconn_log(struct pconn *c, enum os_log_level level, const char *target,
+    struct os_buf *b)
 {
 	if (c->p->opts.log != NULL)
-		c->p->opts.log(c->p->opts.arg, level, LOG_TARGET, os_buf_str(b));
+		c->p->opts.log(c->p->opts.arg, level, target, os_buf_str(b));
 	os_buf_free(b);
 }
 
 static void
-report_denial(struct pconn *c, const char *stage, const char *reason,
-    bool permissive)
+log_emit(struct pconn *c, enum os_log_level level, struct os_buf *b)
+{
+	pconn_log(c, level, LOG_TARGET, b);
+}
+
+void
+pconn_report_denial(struct pconn *c, const char *stage, const char *reason,
+    const char *method, const char *path, bool permissive)
 {
 	struct proxy_denial	d;
 
@@ -100,13 +107,25 @@ report_denial(struct pconn *c, const char *stage, const char *reason,
 	}
 	d.reason = reason;
 	d.stage = stage;
+	d.method = method;
+	d.path = path;
 	d.permissive = permissive;
 	d.ts_ms = os_now_ms();
 	c->p->opts.denial(c->p->opts.arg, &d);
 }
 
-static const char *
-policy_name(const struct pconn *c)
+static void
+report_denial(struct pconn *c, const char *stage, const char *reason,
+    bool permissive)
+{
+	pconn_report_denial(c, stage, reason,
+	    c->req.kind == PROXY_HEAD_FORWARD ? c->req.method : NULL,
+	    c->req.kind == PROXY_HEAD_FORWARD ? c->req.canon_path : NULL,
+	    permissive);
+}
+
+const char *
+pconn_policy_name(const struct pconn *c)
 {
 	if (c->dec.verdict == OS_L4_ALLOW && c->dec.nmatches > 0 &&
 	    c->dec.matches[0].rule != NULL)
@@ -172,7 +191,7 @@ pconn_log_allow(struct pconn *c)
 	if (c->permissive)      /* already logged as allow_permissive */
 		return;
 	log_begin(&b, "allow", c);
-	os_buf_kv(&b, "policy", policy_name(c));
+	os_buf_kv(&b, "policy", pconn_policy_name(c));
 	os_buf_kv(&b, "engine", "l4");
 	log_request(&b, c);
 	log_emit(c, OS_LOG_INFO, &b);
@@ -250,6 +269,7 @@ pconn_free(struct pconn *c)
 		os_matcher_unref(c->matcher);
 	if (c->spliced)
 		pconn_splice_close(c);
+	pconn_l7_free(c);
 	free(c->dir[0].buf);
 	free(c->dir[1].buf);
 	os_buf_free(&c->out);
@@ -335,7 +355,7 @@ status_text(int status)
 
 static void
 pconn_respond_raw(struct pconn *c, int status, const char *ctype,
-    const char *body, size_t bodylen)
+    const char *extra, const char *body, size_t bodylen)
 {
 	uv_buf_t	buf;
 
@@ -352,8 +372,8 @@ pconn_respond_raw(struct pconn *c, int status, const char *ctype,
 	uv_read_stop((uv_stream_t *)&c->client);
 	os_buf_reset(&c->out);
 	os_buf_addf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status,
-	    status_text(status), ctype, bodylen);
+	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
+	    status_text(status), ctype, bodylen, extra != NULL ? extra : "");
 	os_buf_add(&c->out, body, bodylen);
 	buf = uv_buf_init(c->out.data, (unsigned)c->out.len);
 	c->out_req.data = c;
@@ -389,8 +409,16 @@ pconn_respond_json(struct pconn *c, int status, const char *error,
 		os_buf_json_str(&b, pconn_binary(c));
 	}
 	os_buf_addc(&b, '}');
-	pconn_respond_raw(c, status, "application/json", b.data, b.len);
+	pconn_respond_raw(c, status, "application/json", NULL, b.data, b.len);
 	os_buf_free(&b);
+}
+
+void
+pconn_respond_json_hdr(struct pconn *c, int status, const char *extra,
+    const struct os_buf *body)
+{
+	pconn_respond_raw(c, status, "application/json", extra, body->data,
+	    body->len);
 }
 
 /* ------------------------------------------------------------------------
@@ -473,7 +501,25 @@ pconn_identify(struct pconn *c)
 static bool
 pconn_forward_check(struct pconn *c)
 {
-	return true;
+	struct pconn_l7_deny	 deny;
+	struct os_buf		 b = OS_BUF_INIT;
+	char			*hdr, *p;
+
+	if (!c->dec.inspect)
+		return true;
+	if (pconn_l7_decide(c, c->req.method, c->req.canon_path, c->req.query,
+	    "none", &deny))
+		return true;
+	pconn_l7_deny_json(&b, c, &deny, c->req.method, c->req.canon_path);
+	/* A header value: the policy's display name without CR/LF. */
+	for (p = deny.policy; *p != '\0'; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	hdr = xprintf("X-OpenShell-Policy: %s\r\n", deny.policy);
+	pconn_respond_json_hdr(c, 403, hdr, &b);
+	free(hdr);
+	os_buf_free(&b);
+	return false;
 }
 
 static void
@@ -573,7 +619,8 @@ head_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (strcmp(e.error, "https_not_supported") == 0) {
 			static const char msg[] = "Use CONNECT for HTTPS URLs\n";
 
-			pconn_respond_raw(c, 400, "text/plain", msg, sizeof msg - 1);
+			pconn_respond_raw(c, 400, "text/plain", NULL, msg,
+			    sizeof msg - 1);
 		} else
 			pconn_respond_json(c, e.status, e.error, e.detail, NULL);
 		return;
@@ -752,7 +799,7 @@ pconn_redecide(struct pconn *c, struct os_matcher *m)
 	}
 	c->dec = old;     /* log the policy it was admitted under */
 	log_begin(&b, "close", c);
-	os_buf_kv(&b, "policy", policy_name(c));
+	os_buf_kv(&b, "policy", pconn_policy_name(c));
 	{
 		char reason[800];
 

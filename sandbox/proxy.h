@@ -16,6 +16,8 @@
 #include "openshell.h"
 
 struct proxy;
+struct tls_ca;
+struct ssl_ctx_st;
 
 /* What a denial (or a permissive would-be denial) looked like, for the
  * denial aggregator. Pointers are valid during the callback only. */
@@ -46,6 +48,11 @@ struct proxy_options {
 	/* One structured line per decision ("action=deny dst_host=... "). */
 	void			(*log)(void *arg, enum os_log_level,
 				    const char *target, const char *line);
+	/* TLS termination for `protocol: rest` endpoints (sandbox/tls.h):
+	 * the sandbox's CA and the verified upstream context, owned by the
+	 * caller. NULL: inspected tunnels that speak TLS are refused. */
+	struct tls_ca		*ca;
+	struct ssl_ctx_st	*upstream_tls;
 	/* Every denial, for the aggregator; may be NULL. */
 	void			(*denial)(void *arg, const struct proxy_denial *);
 	void			*arg;
@@ -74,6 +81,9 @@ struct proxy_stats {
 	uint64_t	denied;
 	uint64_t	active;
 	uint64_t	closed_by_reload;
+	uint64_t	l7_allowed;
+	uint64_t	l7_denied;
+	uint64_t	l7_audited;     /* and permissive would-be denials */
 };
 void	 proxy_get_stats(struct proxy *, struct proxy_stats *);
 

@@ -31,6 +31,8 @@
 typedef Openshell__Sandbox__V1__GetSandboxConfigResponse SupPbConfig;
 
 struct sup_dns;
+struct tls_ca;
+struct ssl_ctx_st;
 struct sup_exec;
 struct sup_log;
 
@@ -74,6 +76,8 @@ struct sup {
 	uint64_t		 next_spawn_id;
 
 	struct proxy		*proxy;
+	struct tls_ca		*ca;           /* terminates TLS for inspected endpoints */
+	struct ssl_ctx_st	*upstream_tls; /* verified client side */
 	int			 proxy_fd;     /* from init: 127.0.0.1:3128 in the sandbox */
 	int			 dns_fd;       /* from init: 127.0.0.1:53/udp */
 	struct sup_dns		*dns;          /* DNS stub (sup-dns.c) */
@@ -132,6 +136,15 @@ void	 sup_logf(struct sup *, enum os_log_level, const char *target,
 void	 sup_log_set_push_level(struct sup *, const char *level);
 void	 sup_log_close(struct sup *);     /* stop the timer, close the file */
 void	 sup_log_free(struct sup *);      /* after the loop ended */
+
+/* ------------------------------------------------------------------------
+ * TLS (sup-tls.c): the sandbox's CA, made at start; the agent trusts it
+ * through the files sup-setup writes into the sandbox's /etc.
+ */
+int	 sup_tls_init(struct sup *, struct os_error *);
+void	 sup_tls_free(struct sup *);
+/* Writes openshell-tls/ and the system bundle paths under etc_dir. */
+int	 sup_tls_write_trust(struct sup *, const char *etc_dir, struct os_error *);
 
 /* ------------------------------------------------------------------------
  * DNS stub (sup-dns.c): answers REFUSED, logs each query as a bypass.

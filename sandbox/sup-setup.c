@@ -182,7 +182,8 @@ setup_etc(struct sup *s, struct sup_setup *st, struct os_error *err)
 	hosts = xprintf("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n",
 	    s->name);
 	hostname = xprintf("%s\n", s->name);
-	if ((rc = setup_write(dir, "resolv.conf",
+	if ((rc = sup_tls_write_trust(s, dir, err)) == 0 &&
+	    (rc = setup_write(dir, "resolv.conf",
 	    "# The sandbox's DNS stub: it answers nothing and logs every query.\n"
 	    "# Reach the network through HTTP_PROXY (127.0.0.1:3128).\n"
 	    "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n", err)) == 0 &&
@@ -331,6 +332,24 @@ setup_landlock(struct sup_setup *st, const struct os_policy *p)
 	    p->landlock == OS_LANDLOCK_HARD_REQUIREMENT;
 }
 
+/* Trust for the CA the proxy terminates TLS with (sup-tls.c). */
+static void
+setup_tls_env(struct sup *s, struct sup_setup *st)
+{
+	static const char *const bundle_vars[] = {
+		"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+		"GIT_SSL_CAINFO", "AWS_CA_BUNDLE", "PIP_CERT",
+	};
+	size_t	i;
+
+	if (s->ca == NULL)
+		return;
+	for (i = 0; i < OS_NELEM(bundle_vars); i++)
+		setup_env(st, bundle_vars[i], "/etc/openshell-tls/ca-bundle.pem");
+	setup_env(st, "NODE_EXTRA_CA_CERTS", "/etc/openshell-tls/openshell-ca.pem");
+	setup_env(st, "DENO_CERT", "/etc/openshell-tls/openshell-ca.pem");
+}
+
 static void
 setup_proxy_env(struct sup_setup *st)
 {
@@ -414,6 +433,7 @@ setup_isolated(struct sup *s, const SupPbConfig *cfg, struct sup_setup *st,
 	setup_env(st, "TERM", "xterm-256color");
 	setup_env(st, "OPENSHELL_SANDBOX", s->name);
 	setup_proxy_env(st);
+	setup_tls_env(s, st);
 out:
 	os_policy_free(p);
 	return rc;

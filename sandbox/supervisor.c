@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sandbox.h"
+#include "tls.h"
 
 static void
 sup_usage(FILE *f)
@@ -100,6 +101,8 @@ sup_proxy_start(struct sup *s, struct os_error *err)
 	    po->dns_timeout_ms : 5000;
 	o.trusted = s->trusted;
 	o.ntrusted = s->ntrusted;
+	o.ca = s->ca;
+	o.upstream_tls = s->upstream_tls;
 	o.log = sup_proxy_log;
 	o.arg = s;
 	return proxy_start(&o, &s->proxy, err);
@@ -222,6 +225,9 @@ main(int argc, char **argv)
 		log_error("%s", err.msg);
 		goto fail;
 	}
+	/* The CA first: its certificate goes into the sandbox's /etc. */
+	if (sup_tls_init(&s, &err) != 0)
+		log_warn("no TLS termination in this sandbox: %s", err.msg);
 	if (sup_zygote_setup(&s, s.config, &err) != 0) {
 		log_error("cannot build the sandbox: %s", err.msg);
 		goto fail;
@@ -260,6 +266,7 @@ main(int argc, char **argv)
 	waitpid(s.zygote_pid, &status, 0);
 	if (s.matcher != NULL)
 		os_matcher_unref(s.matcher);
+	sup_tls_free(&s);
 	if (s.config != NULL)
 		protobuf_c_message_free_unpacked(&s.config->base, NULL);
 	grpc_channel_destroy(s.ch);
