@@ -100,6 +100,10 @@ void	 gw_token_hash(const char *token, char out[65]);
  * when it cannot. */
 int	 gw_sandbox_resolve(struct gw *, struct os_rpc_call *,
 	     const struct gw_caller *, const char *name, struct store_sandbox *);
+/* The same for a request whose sandbox field is not called "name". */
+int	 gw_sandbox_resolve_field(struct gw *, struct os_rpc_call *,
+	     const struct gw_caller *, const char *field, const char *name,
+	     struct store_sandbox *);
 /* The wire form of a sandbox row; free with gw_pb_sandbox_free. */
 GwPbSandbox *gw_pb_sandbox(struct gw *, const struct store_sandbox *);
 void	 gw_pb_sandbox_free(GwPbSandbox *);

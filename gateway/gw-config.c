@@ -831,7 +831,8 @@ gw_rpc_get_config(struct os_rpc_call *call, const ProtobufCMessage *msg,
 
 	if (!gw_auth_caller(gw, call, &caller))
 		return;
-	if (gw_sandbox_resolve(gw, call, &caller, req->sandbox_id, &sb) == 0) {
+	if (gw_sandbox_resolve_field(gw, call, &caller, "sandbox_id",
+	    req->sandbox_id, &sb) == 0) {
 		if ((cfg = gw_config_build(gw, &sb, &err)) == NULL)
 			gw_fail_store(call, &err);
 		else {

@@ -118,7 +118,8 @@ gw_exec_start(struct gw_exec *x, const Openshell__Sandbox__V1__ExecClientMessage
 	}
 	memset(&caller, 0, sizeof caller);
 	caller.role = GW_ROLE_OPERATOR;
-	if (gw_sandbox_resolve(x->gw, x->call, &caller, m->start->sandbox, &sb) != 0)
+	if (gw_sandbox_resolve_field(x->gw, x->call, &caller, "start.sandbox",
+	    m->start->sandbox, &sb) != 0)
 		return false;
 	x->sandbox = xstrdup(sb.name);
 	if (sb.phase != STORE_PHASE_READY) {

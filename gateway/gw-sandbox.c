@@ -38,6 +38,14 @@ int
 gw_sandbox_resolve(struct gw *gw, struct os_rpc_call *call,
     const struct gw_caller *caller, const char *name, struct store_sandbox *out)
 {
+	return gw_sandbox_resolve_field(gw, call, caller, "name", name, out);
+}
+
+int
+gw_sandbox_resolve_field(struct gw *gw, struct os_rpc_call *call,
+    const struct gw_caller *caller, const char *field, const char *name,
+    struct store_sandbox *out)
+{
 	struct os_error	err;
 	int		rc;
 
@@ -61,7 +69,7 @@ gw_sandbox_resolve(struct gw *gw, struct os_rpc_call *call,
 	}
 	if (name == NULL || *name == '\0') {
 		os_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
-		    _("name: a sandbox name is required"));
+		    _("%s: a sandbox name is required"), field);
 		return -1;
 	}
 	rc = store_sandbox_get_by_name(gw->store, name, out, &err);

@@ -99,6 +99,10 @@ is "$(th_grpc call CreateSandbox '{"name":"Bad_Name"}')" \
 	"bad sandbox name: INVALID_ARGUMENT naming the field"
 is "$(th_grpc call GetSandbox '{}')" "INVALID_ARGUMENT: name: a sandbox name is required" \
 	"no sandbox name: INVALID_ARGUMENT naming the field"
+is "$(th_grpc call GetSandboxConfig '{}')" "INVALID_ARGUMENT: sandbox_id: a sandbox name is required" \
+	"GetSandboxConfig without sandbox_id: INVALID_ARGUMENT naming that field"
+is "$(echo | th_grpc exec "" true)" "INVALID_ARGUMENT: start.sandbox: a sandbox name is required" \
+	"ExecSandbox without start.sandbox: INVALID_ARGUMENT naming that field"
 like "$(th_grpc call UpdateConfig '{"name":"'"$sb"'","setting_key":"no_such_key","setting_value":{"int_value":1}}')" \
 	"^INVALID_ARGUMENT: setting_key: unknown setting 'no_such_key' \(known: approval_mode, " \
 	"unknown setting key: INVALID_ARGUMENT naming the field"
