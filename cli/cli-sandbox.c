@@ -82,7 +82,8 @@ sandbox_template_path(const char *name, struct os_buf *searched)
 		src = xprintf("%s/../examples/templates", cli_g.progdir);
 		dirs[n++] = src;
 	}
-	dirs[n++] = OS_TEMPLATES_SRCDIR;
+	if (src == NULL || strcmp(src, OS_TEMPLATES_SRCDIR) != 0)
+		dirs[n++] = OS_TEMPLATES_SRCDIR;
 	for (i = 0; i < n; i++) {
 		p = xprintf("%s/%s.yaml", dirs[i], name);
 		if (access(p, R_OK) == 0) {
