@@ -111,8 +111,9 @@ os sandbox delete "$kept" >/dev/null
 if ! command -v tmux >/dev/null; then
 	skip "sandbox connect on a PTY" "tmux is not installed"
 else
-	T="oshth-$TH_ID"
-	tm() { tmux -L "$T" "$@"; }
+	# A private server whose socket lives in $TH_DIR (removed on exit).
+	T=$TH_DIR/tmux.sock
+	tm() { tmux -S "$T" "$@"; }
 	tm -f /dev/null new-session -d -x 91 -y 27 \
 		"env OPENSHELL_STATE_DIR=$OPENSHELL_STATE_DIR $OS_CLI sandbox connect $sb; echo \$? >$X/connect.rc" ||
 		bail "tmux"
@@ -122,12 +123,12 @@ else
 	prompt_seen() { [ -n "$(pane | tr -d '[:space:]')" ]; }
 	th_wait 10 prompt_seen
 	sendl 'echo "[$(stty size)]" "[$(test -t 0 && test -t 2 && echo tty)]" M$((6*7))'
-	check "connect: the shell answers" th_wait 10 sh -c "tmux -L $T capture-pane -p -J | grep -q '^\\[.*M42\$'"
+	check "connect: the shell answers" th_wait 10 sh -c "tmux -S $T capture-pane -p -J | grep -q '^\\[.*M42\$'"
 	line=$(pane | grep 'M42$' | tail -n 1)
 	like "$line" "^\\[27 91\\] \\[tty\\] M42$" "connect: a terminal with the window's size (27 rows, 91 columns)"
 	tm resize-window -t 0 -x 120 -y 40
 	sendl 'echo "[$(stty size)]" R$((6*7))'
-	check "connect: after a resize the shell answers" th_wait 10 sh -c "tmux -L $T capture-pane -p -J | grep -q '^\\[.*R42\$'"
+	check "connect: after a resize the shell answers" th_wait 10 sh -c "tmux -S $T capture-pane -p -J | grep -q '^\\[.*R42\$'"
 	like "$(pane | grep 'R42$' | tail -n 1)" '^\[40 120\] R42$' "connect: the new window size (40x120) is followed"
 	sendl 'exit 4'
 	check "connect: exit ends the session" th_wait 10 test -s "$X/connect.rc"
