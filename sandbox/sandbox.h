@@ -137,6 +137,11 @@ void	 sup_log_set_push_level(struct sup *, const char *level);
 void	 sup_log_close(struct sup *);     /* stop the timer, close the file */
 void	 sup_log_free(struct sup *);      /* after the loop ended */
 
+/* Adds, beside each exact binary path that is a symlink in the sandbox,
+ * the path it resolves to there: /proc/<pid>/exe reports the target
+ * (sup-binaries.c). */
+void	 sup_policy_resolve_binaries(struct sup *, struct os_policy *);
+
 /* ------------------------------------------------------------------------
  * TLS (sup-tls.c): the sandbox's CA, made at start; the agent trusts it
  * through the files sup-setup writes into the sandbox's /etc.

@@ -149,6 +149,7 @@ compile_policy(struct sup *s, const SupPbConfig *cfg, struct os_matcher **out,
 		return -EINVAL;
 	}
 	os_diags_free(&d);
+	sup_policy_resolve_binaries(s, p);
 	*out = os_matcher_new(p, ++s->generation);
 	os_policy_free(p);
 	return 0;
