@@ -2,7 +2,8 @@
  * mTLS for remote operators: a CA private to this gateway, a server
  * certificate naming the addresses it listens on, and an operator client
  * certificate to copy to the operator's machine. Generated once into
- * <state>/tls and reused.
+ * <state>/tls and reused; the server certificate is issued again when the
+ * gateway listens on an address it does not name.
  */
 #include "config.h"
 
@@ -12,6 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "gw-tls.h"
 
@@ -93,6 +98,36 @@ gw_tls_listen_host(const char *listen)
 	return xstrndup(listen, (size_t)(colon - listen));
 }
 
+/* Whether the server certificate in <dir> names every --listen host. */
+static bool
+gw_tls_server_covers(struct gw *gw, const char *pem)
+{
+	struct os_ip	 ip;
+	BIO		*bio;
+	X509		*x;
+	char		*h;
+	size_t		 i;
+	bool		 ok = true;
+
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return false;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL)
+		return false;
+	for (i = 0; i < gw->nlisten && ok; i++) {
+		if ((h = gw_tls_listen_host(gw->listen[i])) == NULL)
+			continue;
+		if (*h != '\0' && strcmp(h, "0.0.0.0") != 0 && strcmp(h, "::") != 0)
+			ok = os_ip_parse(h, &ip) == 0 ?
+			    X509_check_ip_asc(x, h, 0) == 1 :
+			    X509_check_host(x, h, 0, 0, NULL) == 1;
+		free(h);
+	}
+	X509_free(x);
+	return ok;
+}
+
 int
 gw_tls_ensure(struct gw *gw, struct os_error *err)
 {
@@ -125,6 +160,15 @@ gw_tls_ensure(struct gw *gw, struct os_error *err)
 	    (cakey = gw_tls_read(gw, "ca-key.pem", err)) == NULL) {
 		rc = err->code;
 		goto out;
+	}
+	if (gw_tls_exists(gw->tls_dir, "server.pem")) {
+		char *pem = gw_tls_read(gw, "server.pem", err);
+
+		/* Listening somewhere new: clients would refuse the old one.
+		 * The CA stays, so operator certificates stay valid. */
+		if (pem == NULL || !gw_tls_server_covers(gw, pem))
+			gw_tls_remove(gw->tls_dir, "server.pem");
+		free(pem);
 	}
 	if (!gw_tls_exists(gw->tls_dir, "server.pem")) {
 		size_t nd = 0, ni = 0;

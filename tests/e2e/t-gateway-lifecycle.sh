@@ -195,6 +195,17 @@ is "$out" "openshell-gateway: --listen needs --tls (remote operators authenticat
 	"--listen without --tls is refused"
 rm -rf "$TH_DIR/other"
 
+# Listening on another address later: the server certificate follows it,
+# and the operator certificate (same CA) stays valid.
+cp "$tls/operator.pem" "$TH_DIR/operator-before.pem"
+quiet th_gateway_stop
+port2=$("$TH_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.2",0)); print(s.getsockname()[1])')
+th_gateway_restart --tls --listen "127.0.0.2:$port2" || bail "gateway start --tls on 127.0.0.2 failed"
+out=$(env -u OPENSHELL_STATE_DIR "$OS_CLI" --gateway "127.0.0.2:$port2" --tls-dir "$tls" sandbox get "$sb" --json 2>&1)
+is "$(jq -r .sandbox.name <<<"$out" 2>/dev/null)" "$sb" "a new listen address: remote operators reach it (the server certificate names it)"
+[ "$(jq -r .sandbox.name <<<"$out" 2>/dev/null)" = "$sb" ] || diag "$out"
+check "... with the operator certificate they already had" cmp -s "$tls/operator.pem" "$TH_DIR/operator-before.pem"
+
 os sandbox delete "$sb" >/dev/null
 check "gateway stop after the TLS run" th_gateway_stop
 
