@@ -54,6 +54,16 @@ gateway_usage(FILE *f)
 int
 cli_gateway(int argc, char **argv)
 {
+	/* start and stop act on this machine's state directory: with
+	 * --gateway they would start or stop a local gateway the user did
+	 * not mean. */
+	if (cli_g.gateway != NULL && argc > 1 && (strcmp(argv[1], "start") == 0 ||
+	    strcmp(argv[1], "stop") == 0) && !cli_wants_help(argc - 1, argv + 1)) {
+		cli_errx(_("gateway %s manages the gateway of a local state "
+		    "directory; it does not take --gateway %s"), argv[1],
+		    cli_g.gateway);
+		return CLI_EXIT_USAGE;
+	}
 	return cli_dispatch(gateway_commands, OS_NELEM(gateway_commands), argc,
 	    argv, gateway_usage);
 }

@@ -195,6 +195,14 @@ is "$out" "openshell-gateway: --listen needs --tls (remote operators authenticat
 	"--listen without --tls is refused"
 rm -rf "$TH_DIR/other"
 
+out=$("$OS_CLI" --gateway "127.0.0.1:$port" --tls-dir "$tls" gateway stop 2>&1)
+is "$?" 2 "gateway stop with --gateway: a usage error (it would stop a local gateway)"
+is "$out" "openshell: gateway stop manages the gateway of a local state directory; it does not take --gateway 127.0.0.1:$port" \
+	"... saying so"
+check "... and the gateway still runs" quiet os gateway status
+like "$(env -u OPENSHELL_STATE_DIR "$OS_CLI" --gateway "127.0.0.1:$port" --tls-dir "$tls" gateway status)" \
+	"(^|$NL)gateway: +running " "gateway status with --gateway asks the remote gateway"
+
 # Listening on another address later: the server certificate follows it,
 # and the operator certificate (same CA) stays valid.
 cp "$tls/operator.pem" "$TH_DIR/operator-before.pem"
