@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -255,6 +256,15 @@ watch_done(struct os_rpc_ccall *c, grpc_status_code st, const char *details,
 	s->watch = NULL;
 	if (s->stopping)
 		return;
+	if (st == GRPC_STATUS_UNAUTHENTICATED) {
+		/* The gateway answers, and no longer knows our token: the
+		 * sandbox is gone from its store. Nobody will ever take it. */
+		log_error("the gateway refused this sandbox's token (%s); the "
+		    "sandbox no longer exists there, stopping", details);
+		s->exit_code = 1;
+		kill(getpid(), SIGTERM);
+		return;
+	}
 	if (s->connected)
 		log_warn("lost the gateway (%s: %s); enforcing policy revision %u "
 		    "and reconnecting", os_rpc_status_name(st), details,

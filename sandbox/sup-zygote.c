@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -33,8 +34,17 @@ sup_zygote_fork(struct sup *s, struct os_error *err)
 		return os_error_set(err, -errno, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		close(sv[0]);
-		zygote_main(sv[1]);
+		/* Nothing of the supervisor's may reach the sandbox but this
+		 * socket: not the secret fd the gateway handed us (still
+		 * unread, fd 3), not anything else inherited. */
+		if (sv[1] != 3) {
+			if (dup2(sv[1], 3) < 0)
+				_exit(1);
+			close(sv[1]);
+		}
+		fcntl(3, F_SETFD, FD_CLOEXEC);
+		close_range(4, ~0U, 0);
+		zygote_main(3);
 	}
 	close(sv[1]);
 	s->zfd = sv[0];

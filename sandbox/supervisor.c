@@ -206,13 +206,16 @@ main(int argc, char **argv)
 	 * /etc files, its log) says its own mode. */
 	umask(022);
 	os_error_clear(&err);
-	if (sup_read_secret(&s, secret_fd, &err) != 0) {
+	/* Before any thread: the init must be a child of a single-threaded
+	 * process. And before the secret is read, so that no copy of the
+	 * token ever exists in the sandbox's init. */
+	if (sup_zygote_fork(&s, &err) != 0) {
 		log_error("%s", err.msg);
 		return 1;
 	}
-	/* Before any thread: the init must be a child of a single-threaded process. */
-	if (sup_zygote_fork(&s, &err) != 0) {
+	if (sup_read_secret(&s, secret_fd, &err) != 0) {
 		log_error("%s", err.msg);
+		kill(s.zygote_pid, SIGKILL);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);

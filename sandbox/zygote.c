@@ -93,7 +93,7 @@ z_child(const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 {
 	struct os_error	 err;
 	sigset_t	 all;
-	char		 msg[1200], **argv, c;
+	char		 msg[1200], **argv;
 	const char	*cwd;
 	int		 i, n, code = 126;
 
@@ -136,11 +136,14 @@ z_child(const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 fail_errno:
 	n = snprintf(msg, sizeof msg, "cannot set up the process: %s", strerror(errno));
 fail:
-	/* The first byte is the status a shell would give, then the text. */
+	/* The first byte is the status a shell would give, then the text:
+	 * one write, so that the reader's one read gets both. */
 	if (n > 0) {
-		c = (char)code;
-		(void)!write(errfd, &c, 1);
-		(void)!write(errfd, msg, (size_t)n);
+		if ((size_t)n > sizeof msg - 2)
+			n = (int)sizeof msg - 2;
+		memmove(msg + 1, msg, (size_t)n);
+		msg[0] = (char)code;
+		(void)!write(errfd, msg, (size_t)n + 1);
 	}
 	_exit(code);
 }
