@@ -25,8 +25,6 @@ is "$?" 127 "a missing command: 127"
 if [[ $err == *"no-such-command-$TH_ID: command not found"* ]]; then
 	ok "a missing command: says so on stderr"
 else
-	# sandbox/zygote.c reads the child's two writes (status byte, text)
-	# with a single read(), and sometimes gets the status byte alone.
 	not_ok "a missing command: says so on stderr"; diag "stderr: '$err'"
 fi
 os sandbox exec "$sb" -- sh -c 'printf "#!/bin/sh\n" >noexec.sh; chmod 644 noexec.sh'
