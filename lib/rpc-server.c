@@ -712,6 +712,8 @@ rpc_server_tls_creds(const struct os_rpc_server_options *o)
 	    GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
 }
 
+static void	rpc_server_abandon(grpc_server *);
+
 int
 os_rpc_server_start(struct os_rpc_loop *loop,
     const struct os_rpc_method *methods, size_t nmethods,
@@ -764,7 +766,7 @@ os_rpc_server_start(struct os_rpc_loop *loop,
 			os_error_set(err, -EADDRINUSE,
 			    "cannot listen on %s (address in use or not allowed)",
 			    o->listen[i]);
-			grpc_server_destroy(srv->server);
+			rpc_server_abandon(srv->server);
 			free(srv->handles);
 			free(srv->methods);
 			free(srv);
@@ -779,6 +781,29 @@ os_rpc_server_start(struct os_rpc_loop *loop,
 	rpc_slot_arm(srv, SIZE_MAX);
 	*out = srv;
 	return 0;
+}
+
+/*
+ * A server that never started but has listeners cannot simply be
+ * destroyed (grpc aborts unless it was shut down): shut it down on a
+ * queue of its own and wait for that, here and now.
+ */
+static void
+rpc_server_abandon(grpc_server *server)
+{
+	grpc_completion_queue	*cq;
+	int			 tag;
+
+	cq = grpc_completion_queue_create_for_pluck(NULL);
+	grpc_server_shutdown_and_notify(server, cq, &tag);
+	(void)grpc_completion_queue_pluck(cq, &tag,
+	    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	grpc_server_destroy(server);
+	grpc_completion_queue_shutdown(cq);
+	while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(
+	    GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN)
+		;
+	grpc_completion_queue_destroy(cq);
 }
 
 int

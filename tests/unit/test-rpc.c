@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "os-rpc.h"
 #include "tap.h"
@@ -267,12 +270,68 @@ t_rpc_roundtrip(void)
 	rmdir(tmpdir);
 }
 
+/*
+ * A listen address that cannot be had, after one that could: an error
+ * naming it, and no abort (grpc refuses to destroy a server with
+ * listeners that was never shut down).
+ */
+static void
+t_rpc_listen_in_use(void)
+{
+	struct os_rpc_server_options	 o;
+	struct os_rpc_server		*s2 = NULL;
+	struct os_rpc_loop		 l2;
+	struct os_error			 err;
+	struct sockaddr_in		 sin;
+	socklen_t			 len = sizeof sin;
+	const char			*addrs[2];
+	char				 dir[] = "/tmp/os-test-rpc2.XXXXXX";
+	char				 sock[300], tcp[64], *t;
+	uv_loop_t			 uv;
+	int				 fd, rc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK_INT(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	CHECK_INT(listen(fd, 1), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	snprintf(sock, sizeof sock, "unix:%s/s.sock", dir);
+	snprintf(tcp, sizeof tcp, "127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
+	addrs[0] = sock;
+	addrs[1] = tcp;
+	memset(&o, 0, sizeof o);
+	o.listen = addrs;
+	o.nlisten = 2;
+	uv_loop_init(&uv);
+	CHECK_INT(os_rpc_loop_init(&l2, &uv), 0);
+	os_error_clear(&err);
+	rc = os_rpc_server_start(&l2, methods, OS_NELEM(methods), &o, &s2, &err);
+	CHECK(rc < 0);
+	CHECK(s2 == NULL);
+	t = xprintf("cannot listen on %s", tcp);
+	CHECK_CONTAINS(err.msg, t);
+	free(t);
+	os_rpc_loop_shutdown(&l2);
+	uv_run(&uv, UV_RUN_DEFAULT);
+	os_rpc_loop_destroy(&l2);
+	uv_loop_close(&uv);
+	close(fd);
+	t = xprintf("%s/s.sock", dir);
+	unlink(t);
+	free(t);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	grpc_init();
 	os_rpc_log_init();
 	TAP_RUN(t_rpc_roundtrip);
+	TAP_RUN(t_rpc_listen_in_use);
 	grpc_shutdown_blocking();
 	return tap_done();
 }
