@@ -115,8 +115,9 @@ gw_setting_check_string(const struct gw_setting_def *d, const char *s,
 	for (i = 0; d->allowed[i] != NULL; i++) {
 		if (strcmp(d->allowed[i], s) == 0)
 			return 0;
-		os_buf_addf(&b, "%s%s", i ? ", " : "", d->allowed[i]);
 	}
+	for (i = 0; d->allowed[i] != NULL; i++)
+		os_buf_addf(&b, "%s%s", i ? ", " : "", d->allowed[i]);
 	os_error_set(err, -EINVAL, _("%s: unknown value '%s' (expected one of: %s)"),
 	    d->key, s, os_buf_str(&b));
 	os_buf_free(&b);
