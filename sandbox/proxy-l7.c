@@ -19,6 +19,10 @@
  * Memory per tunnel is bounded: a side's unread input stops its reads at
  * L7_IN_MAX, and a side with more than L7_WQ_HIGH queued for writing
  * stops the reads of the side feeding it (TCP pushes back on the sender).
+ *
+ * While the state machine runs, what it sends a side is held back (up
+ * to L7_CORK_MAX) and goes out when it returns: a response head and its
+ * body leave as one TLS record in one write, not two.
  */
 #include "config.h"
 
@@ -35,6 +39,7 @@
 #define L7_IN_MAX	(256 * 1024)
 #define L7_WQ_HIGH	(1024 * 1024)
 #define L7_IDLE_MS	(10 * 60 * 1000)
+#define L7_CORK_MAX	(16 * 1024)	/* one TLS record of plaintext */
 
 enum l7_rq {
 	L7R_SNIFF,        /* deciding TLS or plain from the first bytes */
@@ -64,6 +69,7 @@ struct l7_side {
 	bool			 reading;
 	bool			 shut;        /* our sending half is done */
 	char			*rbuf;
+	struct os_buf		 cork;        /* plaintext held back (l7_process) */
 };
 
 struct l7 {
@@ -82,6 +88,7 @@ struct l7 {
 	struct proxy_chunked	 resp_ch;
 	bool			 closing;     /* flush, then close */
 	bool			 lingering;
+	bool			 corked;      /* in l7_process: sends are held back */
 	uint64_t		 nreq;
 };
 
@@ -94,6 +101,7 @@ struct l7_write {
 
 static void	l7_process(struct l7 *);
 static void	side_flush_tls(struct l7_side *);
+static void	side_uncork(struct l7_side *);
 static void	l7_reads(struct l7 *);
 static void	l7_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 
@@ -205,6 +213,8 @@ l7_finish(struct l7 *l)
 	if (l->closing)
 		return;
 	l->closing = true;
+	side_uncork(&l->cli);
+	side_uncork(&l->up);
 	if (l->cli.tls != NULL && l->cli.ready) {
 		tls_conn_shutdown(l->cli.tls, &e);
 		side_flush_tls(&l->cli);
@@ -269,12 +279,10 @@ side_flush_tls(struct l7_side *sd)
 }
 
 static void
-side_send(struct l7_side *sd, const void *p, size_t n)
+side_send_now(struct l7_side *sd, const void *p, size_t n)
 {
 	struct os_error	err;
 
-	if (n == 0 || sd->shut)
-		return;
 	if (sd->tls == NULL) {
 		side_write_raw(sd, p, n);
 		return;
@@ -284,6 +292,30 @@ side_send(struct l7_side *sd, const void *p, size_t n)
 		return;
 	}
 	side_flush_tls(sd);
+}
+
+/* What was held back goes out (dropped once the tunnel is closing down). */
+static void
+side_uncork(struct l7_side *sd)
+{
+	if (sd->cork.len == 0)
+		return;
+	if (sd->l7->c->state == PC_RELAY && !sd->shut)
+		side_send_now(sd, sd->cork.data, sd->cork.len);
+	os_buf_reset(&sd->cork);
+}
+
+static void
+side_send(struct l7_side *sd, const void *p, size_t n)
+{
+	if (n == 0 || sd->shut)
+		return;
+	if (sd->l7->corked && sd->cork.len + n <= L7_CORK_MAX) {
+		os_buf_add(&sd->cork, p, n);
+		return;
+	}
+	side_uncork(sd);
+	side_send_now(sd, p, n);
 }
 
 static void
@@ -307,6 +339,7 @@ side_shutdown(struct l7_side *sd)
 
 	if (sd->shut)
 		return;
+	side_uncork(sd);
 	sd->shut = true;
 	if (sd->tls != NULL) {
 		tls_conn_shutdown(sd->tls, &err);
@@ -708,6 +741,7 @@ l7_response_body(struct l7 *l)
 	} else if (!done && l->up.eof) {
 		/* Cut short: the agent must see the truncation, not a
 		 * clean end. */
+		side_uncork(&l->cli);
 		pconn_close(l->c);
 		return false;
 	}
@@ -952,6 +986,7 @@ l7_process(struct l7 *l)
 {
 	bool	progress = true;
 
+	l->corked = true;
 	while (progress && l->c->state == PC_RELAY && !l->closing) {
 		progress = false;
 		if (l->rq == L7R_SNIFF) {
@@ -991,6 +1026,9 @@ l7_process(struct l7 *l)
 			break;
 		}
 	}
+	l->corked = false;
+	side_uncork(&l->up);
+	side_uncork(&l->cli);
 	l7_reads(l);
 }
 
@@ -1037,6 +1075,8 @@ pconn_l7_free(struct pconn *c)
 		tls_conn_free(l->up.tls);
 	os_buf_free(&l->cli.in);
 	os_buf_free(&l->up.in);
+	os_buf_free(&l->cli.cork);
+	os_buf_free(&l->up.cork);
 	free(l->cli.rbuf);
 	free(l->up.rbuf);
 	proxy_head_clear(&l->req);
