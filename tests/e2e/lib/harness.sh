@@ -5,8 +5,8 @@
 #              that removes every namespace, veth, process and file made
 #   th_host    NAME: a test host (network namespace + veth on a private /30),
 #              prints its address
-#   th_standin HOST --http|--https PORT [--cert-name N] [--record FILE]:
-#              a stand-in upstream server on a test host
+#   th_standin HOST --http|--https PORT [--cert-name N] [--record FILE]
+#              [--record-dir DIR]: a stand-in upstream server on a test host
 #   th_ca, th_cert NAME: a test CA and leaf certificates (openssl CLI)
 #   th_hosts_file NAME=IP...: a hosts file (prints its path)
 #   th_netns_client NAME: a namespace with only lo (plays the sandbox) and a
@@ -219,14 +219,16 @@ th_cert() {
 # ---------------------------------------------------------------------------
 # Stand-in upstream servers
 
-# th_standin HOST --http|--https PORT [--cert-name NAME] [--record FILE] [--files DIR]
+# th_standin HOST --http|--https PORT [--cert-name NAME] [--record FILE]
+#            [--record-dir DIR] [--files DIR]
 th_standin() {
-	local host=$1 mode=$2 port=$3 cert="" record="" files="" ns ready args=()
+	local host=$1 mode=$2 port=$3 cert="" record="" recdir="" files="" ns ready args=()
 	shift 3
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--cert-name) cert=$2; shift 2 ;;
 		--record) record=$2; shift 2 ;;
+		--record-dir) recdir=$2; shift 2 ;;
 		--files) files=$2; shift 2 ;;
 		*) echo "th_standin: unknown option $1" >&2; return 1 ;;
 		esac
@@ -240,6 +242,7 @@ th_standin() {
 		args+=(--tls-cert "$TH_DIR/ca/${cert%%,*}.pem" --tls-key "$TH_DIR/ca/${cert%%,*}.key")
 	fi
 	[ -n "$record" ] && args+=(--record "$record")
+	[ -n "$recdir" ] && { mkdir -p "$recdir" && args+=(--record-dir "$recdir"); }
 	[ -n "$files" ] && args+=(--files "$files")
 	ip netns exec "$ns" env -i PATH=$TH_PATH "$TH_PY" "$TH_LIB/standin.py" "${args[@]}" \
 		>>"$TH_DIR/standin-$host-$port.log" 2>&1 &

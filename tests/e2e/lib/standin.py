@@ -10,10 +10,22 @@ exactly what reached the upstream.
   *    /head           the raw request head back
   POST /sha256         "<hex sha256 of the body> <length>"
   GET  /file/NAME      a file from --files DIR
+  GET  /ws             with "Upgrade: websocket": 101, then every text or
+                       binary frame echoed back (RFC 6455; the client's
+                       frames are masked, ours are not) until a close
+  GET  /bad/cl-te      a response with Content-Length and Transfer-Encoding
+  GET  /bad/101        "101 Switching Protocols" nobody asked for
+  GET  /bad/nul        a response head with a NUL byte in it
   *    anything else   "ok METHOD PATH HOST\\n"
+
+--record-dir DIR: besides --record, each connection on its own: DIR/N.open
+exists from the moment the connection is accepted until DIR/N.raw (its
+raw bytes, possibly empty) is written, so a test can wait until every
+connection it caused has been recorded.
 """
 
 import argparse
+import base64
 import hashlib
 import os
 import socket
@@ -23,6 +35,7 @@ import sys
 import threading
 
 ZEN = b"Anything added dilutes everything else."
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class Closed(Exception):
@@ -75,11 +88,45 @@ def read_body(conn, headers):
     return conn.read_exact(n) if n else b""
 
 
+def websocket(conn, sock, headers):
+    """The 101, then echo frames until a close frame or the end."""
+    key = headers.get("sec-websocket-key", "").encode()
+    accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+    sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
+                 b"\r\n\r\n")
+    while True:
+        b0, b1 = conn.read_exact(2)
+        op, n = b0 & 0x0F, b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(conn.read_exact(2), "big")
+        elif n == 127:
+            n = int.from_bytes(conn.read_exact(8), "big")
+        mask = conn.read_exact(4) if b1 & 0x80 else b"\0\0\0\0"
+        data = bytes(c ^ mask[i % 4] for i, c in enumerate(conn.read_exact(n)))
+        if op == 8:
+            sock.sendall(b"\x88\x00")
+            return False
+        if op == 9:
+            op = 10
+        if n < 126:
+            hdr = bytes([0x80 | op, n])
+        else:
+            hdr = bytes([0x80 | op, 126]) + n.to_bytes(2, "big")
+        sock.sendall(hdr + data)
+
+
 class Handler(socketserver.BaseRequestHandler):
     def handle(self):
         opts = self.server.opts
         sock = self.request
         raw = []
+        seq = None
+        if opts.record_dir:
+            with self.server.lock:
+                self.server.seq += 1
+                seq = self.server.seq
+            open(os.path.join(opts.record_dir, "%d.open" % seq), "w").close()
         try:
             if opts.tls_cert:
                 sock = self.server.tls.wrap_socket(sock, server_side=True)
@@ -92,6 +139,12 @@ class Handler(socketserver.BaseRequestHandler):
             if opts.record and raw:
                 with self.server.lock, open(opts.record, "ab") as f:
                     f.write(b"".join(raw))
+            if seq is not None:
+                base = os.path.join(opts.record_dir, "%d" % seq)
+                with open(base + ".tmp", "wb") as f:
+                    f.write(b"".join(raw))
+                os.rename(base + ".tmp", base + ".raw")
+                os.unlink(base + ".open")
             try:
                 sock.close()
             except OSError:
@@ -111,6 +164,20 @@ class Handler(socketserver.BaseRequestHandler):
         path = target.split("?", 1)[0]
         status = "200 OK"
         ctype = "text/plain"
+        if (path == "/ws" and method == "GET"
+                and headers.get("upgrade", "").lower() == "websocket"):
+            return websocket(conn, sock, headers)
+        if path == "/bad/cl-te":
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+            return False
+        if path == "/bad/nul":
+            sock.sendall(b"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n")
+            return False
+        if path == "/bad/101":
+            sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
+                         b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+            return False
         if path == "/zen":
             out = ZEN
         elif path == "/echo":
@@ -152,12 +219,14 @@ def main():
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--record")
+    ap.add_argument("--record-dir")
     ap.add_argument("--files")
     ap.add_argument("--ready")
     opts = ap.parse_args()
     srv = Server((opts.bind, opts.port), Handler)
     srv.opts = opts
     srv.lock = threading.Lock()
+    srv.seq = 0
     if opts.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
