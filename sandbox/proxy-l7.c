@@ -248,9 +248,23 @@ side_write_raw(struct l7_side *sd, const void *p, size_t n)
 {
 	struct l7_write	*w;
 	uv_buf_t	 b;
+	int		 r;
 
 	if (n == 0)
 		return;
+	/*
+	 * Straight to the socket when it takes it: no copy, no request, and
+	 * no epoll change for libuv to make. libuv refuses (UV_EAGAIN) while
+	 * writes are queued, which keeps the order; what it does not take,
+	 * and any error, go the queued way and are reported as before.
+	 */
+	b = uv_buf_init((char *)p, (unsigned)n);
+	if ((r = uv_try_write(sd->s, &b, 1)) > 0) {
+		if ((size_t)r == n)
+			return;
+		p = (const char *)p + r;
+		n -= (size_t)r;
+	}
 	w = xmalloc(sizeof *w + n);
 	memcpy(w->data, p, n);
 	w->len = n;
