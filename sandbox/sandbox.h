@@ -53,6 +53,8 @@ struct sup {
 	int			 init_pid;     /* host pid of the sandbox's init */
 	uv_poll_t		 zpoll;
 	bool			 isolate;
+	unsigned		 agent_uid;    /* process.run_as_user, once set up */
+	unsigned		 agent_gid;
 
 	/* Policy. */
 	SupPbConfig		*config;       /* last config received */

@@ -348,6 +348,36 @@ exec_in_write(struct sup_exec *x, const void *p, size_t n)
  * Session start
  */
 
+/*
+ * A terminal from the sandbox's own devpts (its /dev/ptmx, reached
+ * through its init's root), so that inside, `tty` names it and programs
+ * can open it again; the slave belongs to the agent's user. -1 when the
+ * sandbox has none (not isolated), and the caller uses the host's.
+ */
+static int
+exec_sandbox_pty(struct sup *s, int *slave)
+{
+	char	*path;
+	int	 master, unlock = 0;
+
+	if (!s->isolate || s->init_pid <= 0)
+		return -1;
+	path = xprintf("/proc/%d/root/dev/ptmx", s->init_pid);
+	master = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	free(path);
+	if (master < 0)
+		return -1;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		close(master);
+		return -1;
+	}
+	if (fchown(*slave, s->agent_uid, (gid_t)-1) < 0)
+		log_debug("cannot give the terminal to uid %u: %s", s->agent_uid,
+		    strerror(errno));
+	return master;
+}
+
 static int
 exec_setup_fds(struct sup_exec *x, const Openshell__Sandbox__V1__ExecStart *st,
     int *child, size_t *nchild, struct os_error *err)
@@ -357,10 +387,11 @@ exec_setup_fds(struct sup_exec *x, const Openshell__Sandbox__V1__ExecStart *st,
 	char		name[128];
 
 	if (st->tty) {
-		if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
+		if ((master = exec_sandbox_pty(x->s, &slave)) < 0 &&
+		    ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
 		    grantpt(master) < 0 || unlockpt(master) < 0 ||
 		    ptsname_r(master, name, sizeof name) != 0 ||
-		    (slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		    (slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0))
 			return os_error_set(err, -errno, "cannot allocate a terminal: %s",
 			    strerror(errno));
 		memset(&ws, 0, sizeof ws);

@@ -66,6 +66,8 @@ sup_zygote_setup(struct sup *s, const SupPbConfig *cfg, struct os_error *err)
 
 	if ((rc = sup_setup_build(s, cfg, &setup, err)) != 0)
 		return rc;
+	s->agent_uid = setup.pb.uid;
+	s->agent_gid = setup.pb.gid;
 	req.msg_case = OPENSHELL__SUPERVISOR__V1__REQUEST__MSG_SETUP;
 	req.setup = &setup.pb;
 	rc = zmsg_send(s->zfd, &req.base, NULL, 0);
