@@ -87,6 +87,7 @@ struct l7 {
 	uint64_t		 resp_left;
 	struct proxy_chunked	 resp_ch;
 	bool			 closing;     /* flush, then close */
+	char			*up_error;    /* upstream TLS failed: answer this */
 	bool			 lingering;
 	bool			 corked;      /* in l7_process: sends are held back */
 	uint64_t		 nreq;
@@ -405,10 +406,15 @@ l7_answer(struct l7 *l, int status, const char *policy, const struct os_buf *bod
 	l7_finish(l);
 }
 
+static void	pconn_log_l7_refusal(struct pconn *, const char *, const char *);
+
+/* Refused or failed in the tunnel: logged, answered, closed. */
 static void
 l7_answer_error(struct l7 *l, int status, const char *error, const char *detail)
 {
 	struct os_buf	b = OS_BUF_INIT;
+
+	pconn_log_l7_refusal(l->c, error, detail);
 
 	os_buf_adds(&b, "{\"error\":");
 	os_buf_json_str(&b, error);
@@ -438,14 +444,15 @@ l7_log(struct pconn *c, const char *decision, const char *method,
 	char		num[24], rule[512];
 	bool		warn = strcmp(decision, "allow") != 0;
 
+	/* The fields people grep for first, in this order. */
 	os_buf_kv(&b, "l7_decision", decision);
 	os_buf_kv(&b, "dst_host", c->req.host);
-	snprintf(num, sizeof num, "%u", (unsigned)c->req.port);
-	os_buf_kv(&b, "dst_port", num);
 	os_buf_kv(&b, "l7_action", method);
 	os_buf_kv(&b, "l7_target", path);
 	if (warn)
 		os_buf_kv(&b, "l7_deny_reason", reason);
+	snprintf(num, sizeof num, "%u", (unsigned)c->req.port);
+	os_buf_kv(&b, "dst_port", num);
 	proxy_identity_kv(&b, c->have_ident ? &c->ident : NULL, false);
 	os_buf_kv(&b, "policy", d->rule != NULL ? os_rule_display_name(d->rule) :
 	    pconn_policy_name(c));
@@ -455,6 +462,60 @@ l7_log(struct pconn *c, const char *decision, const char *method,
 	os_buf_kv(&b, "tls", tls);
 	os_buf_kv(&b, "engine", "l7");
 	pconn_log(c, warn ? OS_LOG_WARN : OS_LOG_INFO, "l7", &b);
+}
+
+static int
+l7_severity(enum os_l7_verdict v)
+{
+	return v == OS_L7_DENY ? 2 : v == OS_L7_AUDIT ? 1 : 0;
+}
+
+/*
+ * The canonical path as one server may see it: with %2F decoded (many
+ * decode before routing) and with ";params" dropped from each segment
+ * (servlet containers do). A deny rule must not be dodged by spelling:
+ * when one matches any of these forms, it decides. Allows are decided on
+ * the canonical form alone (an API that takes heads%2Fmain as one
+ * segment keeps working).
+ */
+static void
+l7_decide_variants(struct pconn *c, struct os_l7_request *r,
+    struct os_l7_decision *d)
+{
+	struct os_l7_decision	 dv;
+	struct os_buf		 v = OS_BUF_INIT;
+	const char		*orig = r->path, *p;
+	int			 pass;
+
+	if (c->matcher == NULL) {
+		d->verdict = OS_L7_DENY;
+		return;
+	}
+	os_matcher_l7(c->matcher, &c->dec, r, d);
+	for (pass = 0; pass < 2; pass++) {
+		os_buf_reset(&v);
+		for (p = orig; *p != '\0'; p++) {
+			if (pass == 0 && p[0] == '%' && p[1] == '2' &&
+			    (p[2] == 'F' || p[2] == 'f')) {
+				os_buf_addc(&v, '/');
+				p += 2;
+			} else if (pass == 1 && *p == ';') {
+				while (p[1] != '\0' && p[1] != '/')
+					p++;
+			} else
+				os_buf_addc(&v, *p);
+		}
+		if (strcmp(os_buf_str(&v), orig) == 0)
+			continue;
+		r->path = os_buf_str(&v);
+		memset(&dv, 0, sizeof dv);
+		os_matcher_l7(c->matcher, &c->dec, r, &dv);
+		if (dv.by_deny_rule &&
+		    l7_severity(dv.verdict) > l7_severity(d->verdict))
+			*d = dv;
+	}
+	r->path = orig;
+	os_buf_free(&v);
 }
 
 bool
@@ -467,13 +528,17 @@ pconn_l7_decide(struct pconn *c, const char *method, const char *path,
 
 	memset(&d, 0, sizeof d);
 	memset(deny, 0, sizeof *deny);
+	if (c->dec.verdict == OS_L4_ALLOW && !c->dec.inspect) {
+		/* A reload took the L7 rules away and admits the tunnel at
+		 * L4: nothing to decide per request any more. */
+		l7_log(c, "allow", method, path, NULL, &d, tls);
+		c->p->stats.l7_allowed++;
+		return true;
+	}
 	r.method = method;
 	r.path = path;
 	r.query = query;
-	if (c->matcher != NULL)
-		os_matcher_l7(c->matcher, &c->dec, &r, &d);
-	else
-		d.verdict = OS_L7_DENY;
+	l7_decide_variants(c, &r, &d);
 	if (d.verdict == OS_L7_ALLOW) {
 		l7_log(c, "allow", method, path, NULL, &d, tls);
 		c->p->stats.l7_allowed++;
@@ -608,7 +673,6 @@ l7_request_head(struct l7 *l)
 	proxy_head_clear(&l->req);
 	if (proxy_head_parse_origin(side_data(&l->cli), (size_t)end,
 	    l->cli.tls != NULL ? 443 : 80, &l->req, &e) < 0) {
-		pconn_log_l7_refusal(l->c, e.error, e.detail);
 		l7_answer_error(l, e.status, e.error, e.detail);
 		return false;
 	}
@@ -620,7 +684,6 @@ l7_request_head(struct l7 *l)
 		    "opened to %s:%u", l->req.authority, l->c->req.host,
 		    (unsigned)l->c->req.port);
 
-		pconn_log_l7_refusal(l->c, "request_authority_mismatch", detail);
 		l7_answer_error(l, 403, "request_authority_mismatch", detail);
 		free(detail);
 		return false;
@@ -697,7 +760,6 @@ l7_response_head(struct l7 *l)
 	proxy_response_clear(&l->resp);
 	if (proxy_head_parse_response(side_data(&l->up), (size_t)end, &l->req,
 	    &l->resp, &e) < 0) {
-		pconn_log_l7_refusal(l->c, e.error, e.detail);
 		l7_answer_error(l, 502, "bad_upstream_response", e.detail);
 		return false;
 	}
@@ -886,13 +948,19 @@ side_pump(struct l7_side *sd)
 	if (!sd->ready) {
 		r = tls_conn_handshake(sd->tls, &err);
 		side_flush_tls(sd);
-		if (r < 0) {
-			if (sd->up && l->cli.ready)
+		if (r < 0 && sd->up) {
+			/* The agent hears why, in its own TLS, once its
+			 * handshake is done; nothing goes upstream. */
+			if (l->up_error == NULL)
+				l->up_error = xstrdup(err.msg);
+			sd->eof = true;
+			if (l->cli.ready)
 				l7_answer_error(l, 502, "upstream_tls_failed", err.msg);
-			else
-				pconn_close(l->c);
-			pconn_log_error(l->c, sd->up ? "upstream_tls_failed" :
-			    "client_tls_failed", err.msg);
+			return -1;
+		}
+		if (r < 0) {
+			pconn_log_error(l->c, "client_tls_failed", err.msg);
+			pconn_close(l->c);
 			return -1;
 		}
 		if (r == 0)
@@ -940,6 +1008,12 @@ l7_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 	if (c->state != PC_RELAY || nread == 0)
 		return;
+	if (sd->up && l->up_error != NULL) {
+		/* The upstream failed its handshake: nothing more from it. */
+		uv_read_stop(s);
+		sd->reading = false;
+		return;
+	}
 	uv_timer_again(&c->timer);
 	if (nread == UV_EOF) {
 		uv_read_stop(s);
@@ -1009,6 +1083,10 @@ l7_process(struct l7 *l)
 		}
 		if (l->cli.tls != NULL && !l->cli.ready)
 			break;
+		if (l->up_error != NULL) {
+			l7_answer_error(l, 502, "upstream_tls_failed", l->up_error);
+			break;
+		}
 		if (l->rq == L7R_TUNNEL) {
 			progress = l7_tunnel(l);
 			continue;
@@ -1095,6 +1173,7 @@ pconn_l7_free(struct pconn *c)
 	free(l->up.rbuf);
 	proxy_head_clear(&l->req);
 	proxy_response_clear(&l->resp);
+	free(l->up_error);
 	free(l);
 	c->l7 = NULL;
 }

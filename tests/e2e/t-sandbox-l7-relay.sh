@@ -109,7 +109,7 @@ is "$(th_json_get "$fb" rule)" "POST /v1/messages" "forward deny: rule"
 is "$(th_json_get "$fb" detail)" "POST /v1/messages not permitted by policy" "forward deny: detail"
 is "$(th_json_get "$fb" layer)" l7 "forward deny: layer l7"
 like "$(logs_wait "$sb" 'l7_decision=deny dst_host=web\.test .*l7_action=POST l7_target=/v1/messages')" \
-	' warn +l7: l7_decision=deny dst_host=web\.test dst_port=80 l7_action=POST l7_target=/v1/messages l7_deny_reason="POST /v1/messages not permitted by policy" .*tls=none engine=l7' \
+	' warn +l7: l7_decision=deny dst_host=web\.test l7_action=POST l7_target=/v1/messages l7_deny_reason="POST /v1/messages not permitted by policy" dst_port=80 .*tls=none engine=l7' \
 	"forward deny: the L7 deny line"
 
 # One request per forward connection: a pipelined follow-up is not sent,
@@ -162,7 +162,7 @@ m=$(rec_mark "$REC_GH")
 out=$(sb_tunnel "$sb" --connect mismatch.test:443 "GET /zen HTTP/1.1\r\nHost: mismatch.test\r\n\r\n")
 is "$(rec_since "$REC_GH" "$m")" "" "upstream TLS: a certificate that does not name the host: nothing is sent"
 like "$(logs_wait "$sb" 'error=upstream_tls_failed')" \
-	'action=error dst_host=mismatch\.test dst_port=443 .*error=upstream_tls_failed detail="certificate verify failed: hostname mismatch' \
+	'l7_decision=refuse dst_host=mismatch\.test dst_port=443 .*error=upstream_tls_failed detail="certificate verify failed: hostname mismatch' \
 	"upstream TLS: the failure is logged"
 is "$out" "502 upstream_tls_failed${NL}closed" "upstream TLS: the agent gets 502 upstream_tls_failed"
 

@@ -111,7 +111,7 @@ is "$c" 200 "audit: a POST the preset does not allow is forwarded"
 is "$(body "$au")" "ok POST /repos/octocat/hello-world/issues api.github.com" "audit: the upstream's answer is relayed"
 is "$(rec_since "$REC" "$m")" "POST /repos/octocat/hello-world/issues" "audit: the POST reached the upstream"
 line=$(logs_wait "$au" 'l7_decision=audit')
-like "$line" ' warn +l7: l7_decision=audit dst_host=api\.github\.com dst_port=443 l7_action=POST l7_target=/repos/octocat/hello-world/issues l7_deny_reason="POST /repos/octocat/hello-world/issues not permitted by policy" .*policy=github-audit' \
+like "$line" ' warn +l7: l7_decision=audit dst_host=api\.github\.com l7_action=POST l7_target=/repos/octocat/hello-world/issues l7_deny_reason="POST /repos/octocat/hello-world/issues not permitted by policy" dst_port=443 .*policy=github-audit' \
 	"audit: logged at warn as l7_decision=audit with the reason it would be denied"
 like "$(os logs "$au" --level warn 2>&1)" 'l7_decision=audit' "audit: the line is in 'logs --level warn'"
 c=$(code "$au" "$GH/zen")
@@ -306,7 +306,7 @@ is "$(sx "$tr" env -u SSL_CERT_FILE -u CURL_CA_BUNDLE curl -sS "$GH/zen")" "$ZEN
 	"trust: without the variables curl still works (the system bundle holds the CA)"
 is "$(sx "$tr" curl -sS --cacert /etc/openshell-tls/openshell-ca.pem "$GH/zen")" "$ZEN" \
 	"trust: the agent is served a certificate of the sandbox's CA"
-out=$(sx "$tr" curl -sS --cacert /sandbox/test-ca.pem "$GH/zen")
+out=$(sx "$tr" curl -sS --capath /nonexistent --cacert /sandbox/test-ca.pem "$GH/zen")
 like "$out" '^curl: \(60\)' "trust: ... not the upstream's own (the test CA does not verify it)"
 URLLIB='import urllib.request
 print(urllib.request.urlopen("https://api.github.com/zen", timeout=20).read().decode())'
