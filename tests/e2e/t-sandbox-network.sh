@@ -5,7 +5,8 @@
 # symlink; loopback and link-local never, private addresses only when
 # declared; a connection that skips the proxy has no route and a DNS query
 # is a logged bypass; a new policy applies without a restart and closes a
-# tunnel it no longer admits; the log lines in text and JSON.
+# tunnel it no longer admits; while the gateway is away the last good
+# policy stays enforced; the log lines in text and JSON.
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 th_init sbnet
@@ -185,5 +186,26 @@ line=$(logline 'action=close dst_host=other\.test')
 like "$line" 'no longer allows other\.test:443' "the close is logged with the reason"
 is "$(os sandbox list --json | jq -r ".sandboxes[] | select(.name == \"$sb\") | .phase")" \
 	"SANDBOX_PHASE_READY" "the sandbox kept running through every reload"
+
+# --- the gateway goes away: the last good policy stays enforced ----------
+# Exec goes through the gateway, so a process started before waits in the
+# sandbox for a file the test drops into its /sandbox from the host.
+check "policy set: the L4 policy again" setpol "$TH_DIR/p1.yaml"
+work=$OPENSHELL_STATE_DIR/sandboxes/$(th_sb_field "$sb" .id)/work
+os sandbox exec -n "$sb" -- sh -c 'setsid sh -c "
+	while [ ! -e /sandbox/go-down ]; do sleep 0.1; done
+	curl -sS --max-time 20 --cacert /sandbox/ca.pem https://api.example.test/zen >/sandbox/down-allow 2>&1
+	curl -sS --max-time 20 --cacert /sandbox/ca.pem https://api2.example.test/zen >/sandbox/down-deny 2>&1
+	echo \$? >/sandbox/down-done" </dev/null >/dev/null 2>&1 &'
+th_gateway_stop
+touch "$work/go-down"
+th_wait 30 test -s "$work/down-done"
+is "$(cat "$work/down-allow")" "$ZEN" "gateway down: what the policy allows still works"
+like "$(cat "$work/down-deny"; cat "$work/down-done")" '56$' \
+	"gateway down: what it denies is still denied (never fails open)"
+th_gateway_restart --hosts-file "$hf" || bail "gateway restart"
+check "gateway back: policy set --wait reaches the reconnected sandbox" setpol "$TH_DIR/p4.yaml"
+out=$(scurl https://api.example.test/zen; echo "rc=$?")
+like "$out" 'rc=56' "gateway back: the new policy is enforced"
 
 done_testing
