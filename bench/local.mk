@@ -8,6 +8,7 @@ BENCH_SH =
 include bench/engine.mk
 include bench/scripts.mk
 include bench/gateway.mk
+include bench/l7.mk
 noinst_PROGRAMS += $(BENCH_PROGS)
 EXTRA_DIST += $(BENCH_SH)
 
