@@ -20,6 +20,7 @@
 #define LOG_QUEUE_MAX 20000
 #define LOG_BATCH 500
 #define LOG_FLUSH_MS 100
+#define LOG_FILE_BUF (64 * 1024)
 
 struct sup_log_entry {
 	int64_t			 ts_ms;
@@ -30,6 +31,7 @@ struct sup_log_entry {
 
 struct sup_log {
 	int			 fd;
+	struct os_buf		 file;       /* lines not yet written to fd */
 	struct sup_log_entry	*q;          /* ring */
 	size_t			 head;
 	size_t			 len;
@@ -66,25 +68,35 @@ log_drop_front(struct sup_log *l, size_t n)
 	}
 }
 
+/* Written out on the flush timer, or sooner when much is waiting: one
+ * write(2) per batch, not per decision line. */
+static void
+log_file_flush(struct sup_log *l)
+{
+	if (l->fd >= 0 && l->file.len > 0)
+		(void)!write(l->fd, l->file.data, l->file.len);
+	os_buf_reset(&l->file);
+}
+
 static void
 log_write_file(struct sup_log *l, int64_t ts, enum os_log_level level,
     const char *target, const char *line)
 {
-	struct os_buf	b = OS_BUF_INIT;
 	struct tm	tm;
 	time_t		t = (time_t)(ts / 1000);
 
 	if (l->fd < 0)
 		return;
 	gmtime_r(&t, &tm);
-	os_buf_addf(&b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s %s: %s\n",
+	os_buf_addf(&l->file, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s %s: %s\n",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec, (int)(ts % 1000), os_log_level_name(level), target, line);
-	(void)!write(l->fd, b.data, b.len);
-	os_buf_free(&b);
+	if (l->file.len >= LOG_FILE_BUF)
+		log_file_flush(l);
 }
 
 static void	log_flush(uv_timer_t *);
+static void	log_push(struct sup *);
 
 int
 sup_log_open(struct sup *s, struct os_error *err)
@@ -173,6 +185,10 @@ log_push_done(struct os_rpc_ccall *c, grpc_status_code st, const char *details,
 		log_debug("log push failed (%s: %s); will retry",
 		    os_rpc_status_name(st), details);
 	l->inflight = 0;
+	/* A full batch waiting goes now: a busy sandbox logs faster than one
+	 * batch per flush interval. Smaller rests wait for the timer. */
+	if (st == GRPC_STATUS_OK && l->len >= LOG_BATCH)
+		log_push(s);
 }
 
 static void
@@ -183,10 +199,18 @@ log_push_message(struct os_rpc_ccall *c, const ProtobufCMessage *m, void *arg)
 static void
 log_flush(uv_timer_t *t)
 {
+	struct sup	*s = t->data;
+
+	log_file_flush(s->log);
+	log_push(s);
+}
+
+static void
+log_push(struct sup *s)
+{
 	static const struct os_rpc_ccall_ops ops = {
 		log_push_message, log_push_done, NULL,
 	};
-	struct sup				*s = t->data;
 	struct sup_log				*l = s->log;
 	Openshell__V1__PushSandboxLogsRequest	 req =
 	    OPENSHELL__V1__PUSH_SANDBOX_LOGS_REQUEST__INIT;
@@ -198,8 +222,9 @@ log_flush(uv_timer_t *t)
 	if (l->inflight > 0 || l->len == 0 || !s->connected)
 		return;
 	if (l->dropped > 0) {
-		msg = xprintf("event=log_dropped count=%llu reason=\"the gateway was "
-		    "unreachable and the queue was full\"", (unsigned long long)l->dropped);
+		msg = xprintf("event=log_dropped count=%llu reason=\"the queue was "
+		    "full: the gateway was unreachable or took lines slower than "
+		    "the sandbox wrote them\"", (unsigned long long)l->dropped);
 		l->dropped = 0;
 		sup_log_line(s, OS_LOG_WARN, "supervisor", msg);
 		free(msg);
@@ -252,8 +277,10 @@ sup_log_close(struct sup *s)
 		uv_timer_stop(&l->timer);
 		uv_close((uv_handle_t *)&l->timer, NULL);
 	}
+	log_file_flush(l);
 	if (l->fd >= 0)
 		close(l->fd);
+	l->fd = -1;
 	/* Entries stay until the loop is gone: a push may still be in flight. */
 }
 
@@ -265,6 +292,7 @@ sup_log_free(struct sup *s)
 	if (l == NULL)
 		return;
 	log_drop_front(l, l->len);
+	os_buf_free(&l->file);
 	free(l->q);
 	free(l);
 	s->log = NULL;
