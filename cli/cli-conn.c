@@ -18,14 +18,6 @@
 
 #define CLI_CALL_TIMEOUT_MS	30000
 
-static char *
-conn_read(const char *path, struct os_error *err)
-{
-	size_t	len;
-
-	return cli_read_file(path, &len, err);
-}
-
 static int
 conn_remote(struct cli_conn *c)
 {
@@ -33,22 +25,23 @@ conn_remote(struct cli_conn *c)
 	struct os_error		 err;
 	char			*dir, *ca = NULL, *cert = NULL, *key = NULL;
 	char			*p;
+	size_t			 len;
 	int			 rc = CLI_EXIT_FAIL;
 
 	os_error_clear(&err);
 	dir = cli_g.tls_dir != NULL ? xstrdup(cli_g.tls_dir) :
 	    xprintf("%s/tls", c->state_dir);
 	p = xprintf("%s/ca.pem", dir);
-	ca = conn_read(p, &err);
+	ca = cli_read_file(p, &len, &err);
 	free(p);
 	if (ca != NULL) {
 		p = xprintf("%s/operator.pem", dir);
-		cert = conn_read(p, &err);
+		cert = cli_read_file(p, &len, &err);
 		free(p);
 	}
 	if (cert != NULL) {
 		p = xprintf("%s/operator-key.pem", dir);
-		key = conn_read(p, &err);
+		key = cli_read_file(p, &len, &err);
 		free(p);
 	}
 	if (key == NULL) {
@@ -85,6 +78,7 @@ cli_connect(struct cli_conn *c)
 	struct os_error	 err;
 	struct stat	 st;
 	char		*sock, *tokpath, *tok;
+	size_t		 len;
 
 	memset(c, 0, sizeof *c);
 	c->state_dir = cli_state_dir();
@@ -101,7 +95,7 @@ cli_connect(struct cli_conn *c)
 		return CLI_EXIT_FAIL;
 	}
 	tokpath = xprintf("%s/operator.token", c->state_dir);
-	if ((tok = conn_read(tokpath, &err)) == NULL) {
+	if ((tok = cli_read_file(tokpath, &len, &err)) == NULL) {
 		cli_errx(err.code == -EACCES ?
 		    _("cannot read the operator token %s: permission denied "
 		    "(run as the gateway's user, or point --state-dir at "

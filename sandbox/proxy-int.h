@@ -158,6 +158,8 @@ void	 pconn_respond_json(struct pconn *, int status, const char *error,
 /* A JSON answer with extra header lines ("Name: value\r\n"...), or NULL. */
 void	 pconn_respond_json_hdr(struct pconn *, int status, const char *extra,
 	     const struct os_buf *body);
+/* "Forbidden" for 403 and so on. */
+const char *pconn_status_text(int status);
 /* Emits a decision line (and frees b). */
 void	 pconn_log(struct pconn *, enum os_log_level, const char *target,
 	     struct os_buf *b);

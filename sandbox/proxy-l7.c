@@ -368,20 +368,6 @@ side_shutdown(struct l7_side *sd)
 /* ------------------------------------------------------------------------
  * Answers of our own, inside the tunnel
  */
-static const char *
-l7_status_text(int status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 417: return "Expectation Failed";
-	case 431: return "Request Header Fields Too Large";
-	case 502: return "Bad Gateway";
-	case 505: return "HTTP Version Not Supported";
-	}
-	return "Error";
-}
-
 /* A JSON answer to the agent, then the tunnel closes. */
 static void
 l7_answer(struct l7 *l, int status, const char *policy, const struct os_buf *body)
@@ -390,7 +376,7 @@ l7_answer(struct l7 *l, int status, const char *policy, const struct os_buf *bod
 
 	os_buf_addf(&h, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n", status,
-	    l7_status_text(status), body->len + 1);
+	    pconn_status_text(status), body->len + 1);
 	if (policy != NULL) {
 		os_buf_adds(&h, "X-OpenShell-Policy: ");
 		/* A header value: the policy's display name without CR/LF. */

@@ -338,8 +338,8 @@ on_respond_written(uv_write_t *req, int status)
 		pconn_close(c);
 }
 
-static const char *
-status_text(int status)
+const char *
+pconn_status_text(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
@@ -375,7 +375,7 @@ pconn_respond_raw(struct pconn *c, int status, const char *ctype,
 	os_buf_reset(&c->out);
 	os_buf_addf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
-	    status_text(status), ctype, bodylen, extra != NULL ? extra : "");
+	    pconn_status_text(status), ctype, bodylen, extra != NULL ? extra : "");
 	os_buf_add(&c->out, body, bodylen);
 	buf = uv_buf_init(c->out.data, (unsigned)c->out.len);
 	c->out_req.data = c;

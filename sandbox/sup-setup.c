@@ -155,15 +155,10 @@ setup_write(const char *dir, const char *name, const char *text,
     struct os_error *err)
 {
 	char	*path;
-	int	 fd, rc = 0;
+	int	 rc;
 
 	path = xprintf("%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) < 0 ||
-	    write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		rc = os_error_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	rc = sup_write_file(path, text, strlen(text), err);
 	free(path);
 	return rc;
 }

@@ -64,20 +64,20 @@ sup_tls_free(struct sup *s)
 	s->ca = NULL;
 }
 
+/* a (may be empty), a newline if a lacks one, then b. */
 static int
 tls_write_file(const char *path, const char *a, size_t alen, const char *b,
     struct os_error *err)
 {
-	int	fd, rc = 0;
+	struct os_buf	buf = OS_BUF_INIT;
+	int		rc;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) < 0 ||
-	    (alen > 0 && write(fd, a, alen) != (ssize_t)alen) ||
-	    (alen > 0 && a[alen - 1] != '\n' && write(fd, "\n", 1) != 1) ||
-	    write(fd, b, strlen(b)) != (ssize_t)strlen(b))
-		rc = os_error_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	os_buf_add(&buf, a, alen);
+	if (alen > 0 && a[alen - 1] != '\n')
+		os_buf_addc(&buf, '\n');
+	os_buf_adds(&buf, b);
+	rc = sup_write_file(path, buf.data, buf.len, err);
+	os_buf_free(&buf);
 	return rc;
 }
 
@@ -168,7 +168,7 @@ tls_write_jks(const char *path, const char *pem, size_t pemlen,
 	X509			*x;
 	uint32_t		 n = 0;
 	int64_t			 now = os_now_ms();
-	int			 len, fd, rc = 0;
+	int			 len, rc;
 	size_t			 i;
 
 	bio = BIO_new_mem_buf(pem, (int)pemlen);
@@ -207,12 +207,7 @@ tls_write_jks(const char *path, const char *pem, size_t pemlen,
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	os_buf_add(&b, md, mdlen);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) < 0 ||
-	    write(fd, b.data, b.len) != (ssize_t)b.len)
-		rc = os_error_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	rc = sup_write_file(path, b.data, b.len, err);
 	os_buf_free(&b);
 	return rc;
 }
