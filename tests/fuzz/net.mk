@@ -5,6 +5,7 @@ tests_fuzz_fuzz_hosts_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_hosts_LDADD = $(LIBOPENSHELL)
 EXTRA_DIST += tests/fuzz/fuzz-hosts.c \
 	tests/fuzz/corpus/fuzz-hosts/addresses.txt \
+	tests/fuzz/corpus/fuzz-hosts/literal-name.txt \
 	tests/fuzz/corpus/fuzz-hosts/bad-lines.hosts \
 	tests/fuzz/corpus/fuzz-hosts/cidrs.txt \
 	tests/fuzz/corpus/fuzz-hosts/etc-hosts.hosts \
