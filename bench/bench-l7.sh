@@ -39,11 +39,9 @@ for p in "$OS" "$OS_BUILDDIR/openshell-gateway" "$OS_BUILDDIR/openshell-sandbox"
 	[ -x "$p" ] || { echo "bench-l7: $p is not built"; exit 1; }
 done
 LOAD=$(readlink -f "$LOAD")
-# The sandbox sees the load generator where it is built (a read-only
-# bind of its directory), but never the host's /tmp.
-case $LOAD in
-/tmp/*) echo "bench-l7: $LOAD is under /tmp, which a sandbox does not see; build elsewhere"; exit 1 ;;
-esac
+# Inside, the load generator is a copy in the sandbox's /sandbox: the
+# build tree may be anywhere (under /tmp, which no sandbox sees).
+SLOAD=/sandbox/l7-load
 . "$OS_SRCDIR/tests/e2e/lib/harness.sh"
 th_init bench-l7 >/dev/null
 
@@ -110,7 +108,7 @@ cat >"$TH_DIR/policy.yaml" <<EOF
 version: 1
 filesystem_policy:
   include_workdir: true
-  read_only: [/usr, /lib, /proc, /dev/urandom, /etc, $(dirname "$LOAD")]
+  read_only: [/usr, /lib, /proc, /dev/urandom, /etc]
   read_write: [/sandbox, /tmp, /dev/null]
 landlock:
   compatibility: best_effort
@@ -129,10 +127,12 @@ network_policies:
         rules:
           - allow: { method: GET, path: "/bench/**" }
     binaries:
-      - { path: $LOAD }
+      - { path: $SLOAD }
 EOF
 os sandbox create --name "$NAME" --detach --policy "$TH_DIR/policy.yaml" \
 	>"$TH_DIR/create.out" 2>&1 || fail "sandbox create failed: $(cat "$TH_DIR/create.out")"
+os sandbox exec "$NAME" -- sh -c "cat > $SLOAD && chmod 755 $SLOAD" <"$LOAD" ||
+	fail "cannot copy the load generator into the sandbox"
 sup_pid=$(os sandbox get "$NAME" --json 2>/dev/null |
 	sed -n 's/.*"supervisor_pid": *\([0-9][0-9]*\).*/\1/p' | head -n 1)
 [ -n "$sup_pid" ] || echo "bench-l7: no supervisor pid from 'sandbox get --json'; the relay's CPU is not measured"
@@ -165,7 +165,7 @@ load() {
 	case $where in
 	direct) "$LOAD" "$mode" --to "srv.test:$PORT" --addr "$ip:$PORT" \
 		--cafile "$TH_DIR/ca/ca.pem" "$@" ;;
-	relay) os sandbox exec "$NAME" -- "$LOAD" "$mode" --to "srv.test:$PORT" \
+	relay) os sandbox exec "$NAME" -- "$SLOAD" "$mode" --to "srv.test:$PORT" \
 		--proxy 127.0.0.1:3128 --cafile /etc/openshell-tls/openshell-ca.pem "$@" </dev/null ;;
 	mitmproxy) "$LOAD" "$mode" --to "$ip:$PORT" --sni srv.test \
 		--proxy "127.0.0.1:$mitm_port" --cafile "$TH_DIR/mitm/mitmproxy-ca-cert.pem" "$@" ;;
