@@ -153,6 +153,10 @@ store_errno(sqlite3 *db, int rc)
 
 static int
 store_vfail(struct store *st, int rc, struct os_error *err, const char *what,
+    va_list ap) OS_PRINTF(4, 0);
+
+static int
+store_vfail(struct store *st, int rc, struct os_error *err, const char *what,
     va_list ap)
 {
 	char	*w;
