@@ -74,6 +74,7 @@ struct exec_state {
 	int			 exit_code;
 	char			*error;
 	bool			 out_broken;
+	bool			 we_cancelled;
 };
 
 static struct termios	exec_saved_tio;
@@ -113,8 +114,14 @@ exec_write_all(struct exec_state *x, int fd, const uint8_t *p, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			/* Nobody reads any more (`| head`): drop the rest. */
+			/* Nobody reads any more (`yes | head`): end the remote
+			 * process as SIGPIPE would end a local one, and exit
+			 * as a shell reports that (128 + SIGPIPE). */
 			x->out_broken = true;
+			if (!x->done) {
+				x->we_cancelled = true;
+				os_rpc_ccall_cancel(x->call);
+			}
 			return;
 		}
 		p += n;
@@ -286,7 +293,9 @@ exec_on_done(struct os_rpc_ccall *call, grpc_status_code st,
 	if (!x->have_exit && x->error == NULL && st != GRPC_STATUS_OK) {
 		os_error_set(&err, st, "%s: %s", os_rpc_status_name(st),
 		    details != NULL ? details : "");
-		if (st == GRPC_STATUS_CANCELLED && x->interrupts > 0)
+		if (st == GRPC_STATUS_CANCELLED && x->we_cancelled)
+			;       /* our own doing (a closed stdout): no message */
+		else if (st == GRPC_STATUS_CANCELLED && x->interrupts > 0)
 			x->exit_code = 130;
 		else
 			cli_report_call_error(x->conn, &err);
@@ -444,7 +453,9 @@ cli_exec_run(struct cli_conn *conn, const struct cli_exec_opts *o)
 	if (x.error != NULL) {
 		cli_errx("%s", x.error);
 		rc = x.have_exit ? x.exit_code : CLI_EXIT_FAIL;
-	} else if (x.have_exit)
+	} else if (x.out_broken)
+		rc = 128 + SIGPIPE;
+	else if (x.have_exit)
 		rc = x.exit_code;
 	else
 		rc = x.exit_code != 0 ? x.exit_code : CLI_EXIT_FAIL;

@@ -32,6 +32,11 @@ os sandbox exec "$sb" -- ./noexec.sh 2>/dev/null
 is "$?" 126 "a file that is not executable: 126"
 os sandbox exec "$sb" -- sh -c 'kill -TERM $$'
 is "$?" 143 "killed by SIGTERM: 128+15"
+# A reader that goes away ends the remote writer, as SIGPIPE would.
+out=$(timeout 30 "$OS_CLI" sandbox exec "$sb" -- yes | head -n 1; echo "rc=${PIPESTATUS[0]}")
+is "$out" "y${NL}rc=141" "stdout closed by the reader (yes | head): the session ends, status 128+SIGPIPE"
+is "$(os sandbox exec -n "$sb" -- sh -c 'pgrep -x yes || echo none')" "none" \
+	"... and the remote writer is gone"
 
 # --- stdin ------------------------------------------------------------------
 out=$(echo abc | os sandbox exec "$sb" -- cat)
