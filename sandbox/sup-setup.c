@@ -372,6 +372,12 @@ setup_isolated(struct sup *s, const SupPbConfig *cfg, struct sup_setup *st,
 	char					*work, *state, *slash, *msg;
 	int					 rc;
 
+	/* Namespaces, pivot_root and a user of its own need root; say so
+	 * before the first step that would fail obscurely. */
+	if (geteuid() != 0)
+		return os_error_set(err, -EPERM, _("sandboxes need root: the "
+		    "gateway runs as uid %u (start it as root; rootless sandboxes "
+		    "are not supported yet)"), (unsigned)geteuid());
 	if (cfg->policy == NULL)
 		p = os_policy_default();
 	else if (os_policy_from_proto(cfg->policy, &p, &d) != 0) {
