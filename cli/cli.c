@@ -194,7 +194,13 @@ main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 #ifdef ENABLE_NLS
-	bindtextdomain(PACKAGE, LOCALEDIR);
+	{
+		/* Catalogs from elsewhere, e.g. a build tree (tests). */
+		const char *dir = secure_getenv("OPENSHELL_LOCALEDIR");
+
+		bindtextdomain(PACKAGE, dir != NULL && *dir != '\0' ? dir :
+		    LOCALEDIR);
+	}
 	textdomain(PACKAGE);
 #endif
 	/* A closed pipe (`openshell logs | head`) must not kill us mid-call. */

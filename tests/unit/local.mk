@@ -12,3 +12,4 @@ include tests/unit/store.mk
 include tests/unit/proxy.mk
 include tests/unit/tls.mk
 include tests/unit/util.mk
+include tests/unit/i18n.mk
