@@ -25,6 +25,10 @@
 TH_LIB=$OS_SRCDIR/tests/e2e/lib
 TH_PY=/usr/bin/python3          # never a pyenv shim
 TH_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The tests read our messages in English, whatever the caller's locale
+# (the German catalog is tested in tests/unit/t-i18n.sh).
+unset LANGUAGE LC_ALL
+export LC_MESSAGES=C
 TH_N=0
 TH_FAILED=0
 
