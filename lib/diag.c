@@ -99,3 +99,29 @@ os_diags_format(const struct os_diags *d)
 	}
 	return os_buf_steal(&b);
 }
+
+/* Values quoted in messages: control bytes escaped, long ones cut. */
+#define DIAG_SHOW_MAX 120
+
+char *
+os_diag_show(const char *s)
+{
+	struct os_buf	b = OS_BUF_INIT;
+	size_t		i;
+
+	if (s == NULL)
+		return xstrdup("");
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == DIAG_SHOW_MAX) {
+			os_buf_adds(&b, "...");
+			break;
+		}
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			os_buf_addf(&b, "\\x%02x", (unsigned char)s[i]);
+		else
+			os_buf_addc(&b, s[i]);
+	}
+	if (b.data == NULL)
+		return xstrdup("");
+	return os_buf_steal(&b);
+}

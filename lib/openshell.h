@@ -125,6 +125,9 @@ void	 os_diags_free(struct os_diags *);
 char	*os_diag_format(const struct os_diag *);  /* caller frees */
 /* All diagnostics, one per line. */
 char	*os_diags_format(const struct os_diags *); /* caller frees */
+/* A value as messages quote it: control bytes as \xHH, cut after 120
+ * characters with "...". NULL gives "". Caller frees. */
+char	*os_diag_show(const char *);
 
 /* ------------------------------------------------------------------------
  * Logging (log.c) for daemons and tools: to stderr or a file.

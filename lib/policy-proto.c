@@ -505,28 +505,6 @@ static const struct enum_name landlock_names[] = {
 	{ "hard_requirement", OS_LANDLOCK_HARD_REQUIREMENT },
 };
 
-/* Values quoted in messages: control bytes escaped, long ones cut (as
- * the YAML loader shows them). */
-#define SHOW_MAX 120
-
-static char *
-show(const char *s)
-{
-	struct os_buf	b = OS_BUF_INIT;
-	size_t		i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i == SHOW_MAX) {
-			os_buf_adds(&b, "...");
-			break;
-		}
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			os_buf_addf(&b, "\\x%02x", (unsigned char)s[i]);
-		else
-			os_buf_addc(&b, s[i]);
-	}
-	return os_buf_steal(&b);
-}
 
 /*
  * Looks `s` up in `names` (case-insensitively, as the YAML loader reads
@@ -552,7 +530,7 @@ enum_parse(const char *s, const struct enum_name *names, size_t n,
 		os_buf_addf(&allowed, "%s%s", allowed.len != 0 ? ", " : "",
 		    names[i].name);
 	}
-	v = show(s);
+	v = os_diag_show(s);
 	os_diags_add(d, OS_DIAG_ERROR, NULL, 0, 0, field,
 	    _("unknown value '%s' (allowed: %s)"), v, os_buf_str(&allowed));
 	free(v);
@@ -606,7 +584,7 @@ from_query(struct from_ctx *c, const char *key, const OsPbQuery *m,
 	field = xprintf("%s.query.%s", prefix, q->key);
 	for (i = 0; i < nall; i++) {
 		if (strcmp(all[i].key, q->key) == 0) {
-			char *v = show(q->key);
+			char *v = os_diag_show(q->key);
 
 			os_diags_add(c->d, OS_DIAG_ERROR, NULL, 0, 0, field,
 			    _("duplicate query parameter '%s'"), v);
@@ -618,7 +596,7 @@ from_query(struct from_ctx *c, const char *key, const OsPbQuery *m,
 	if (m == NULL) {
 		/* An empty matcher: validation reports it. */
 	} else if (*nz(m->glob) != '\0' && m->n_any != 0) {
-		char *v = show(m->glob);
+		char *v = os_diag_show(m->glob);
 
 		os_diags_add(c->d, OS_DIAG_ERROR, NULL, 0, 0, field,
 		    _("query matcher sets both glob '%s' and any (use one)"), v);
@@ -856,7 +834,7 @@ os_policy_from_proto(const OsPbPolicy *m, struct os_policy **out,
 			continue;
 		if (os_policy_find_rule(p, nz(ent->key)) != NULL) {
 			char *field = xprintf("network_policies.%s", nz(ent->key));
-			char *k = show(nz(ent->key));
+			char *k = os_diag_show(nz(ent->key));
 
 			os_diags_add(d, OS_DIAG_ERROR, NULL, 0, 0, field,
 			    _("duplicate network policy key '%s'"), k);

@@ -27,29 +27,6 @@ struct vctx {
 	size_t			 nerrors;
 };
 
-/* As in policy-yaml.c, so that field paths agree with the source map. */
-#define SHOW_MAX 120
-
-static char *
-show(const char *s)
-{
-	struct os_buf	b = OS_BUF_INIT;
-	size_t		i;
-
-	if (s == NULL)
-		return xstrdup("");
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i == SHOW_MAX) {
-			os_buf_adds(&b, "...");
-			break;
-		}
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			os_buf_addf(&b, "\\x%02x", (unsigned char)s[i]);
-		else
-			os_buf_addc(&b, s[i]);
-	}
-	return os_buf_steal(&b);
-}
 
 static void OS_PRINTF(4, 5)
 vdiag(struct vctx *v, enum os_diag_level level, const char *field,
@@ -102,7 +79,7 @@ has_dotdot(const char *s)
 static void
 check_fs_path(struct vctx *v, const char *field, const char *path, bool rw)
 {
-	char	*s = show(path);
+	char	*s = os_diag_show(path);
 
 	if (*path != '/')
 		verror(v, field, _("path must be absolute: '%s'"), s);
@@ -142,7 +119,7 @@ check_filesystem(struct vctx *v, const struct os_fs_policy *fs)
 	for (i = 0; i < fs->nread_only; i++) {
 		field = xprintf("filesystem_policy.read_only[%zu]", i);
 		check_fs_path(v, field, fs->read_only[i], false);
-		s = show(fs->read_only[i]);
+		s = os_diag_show(fs->read_only[i]);
 		for (j = 0; j < i; j++) {
 			if (same_path(fs->read_only[i], fs->read_only[j])) {
 				vwarning(v, field, _("duplicate path '%s' "
@@ -165,7 +142,7 @@ check_filesystem(struct vctx *v, const struct os_fs_policy *fs)
 		check_fs_path(v, field, fs->read_write[i], true);
 		for (j = 0; j < i; j++) {
 			if (same_path(fs->read_write[i], fs->read_write[j])) {
-				s = show(fs->read_write[i]);
+				s = os_diag_show(fs->read_write[i]);
 				vwarning(v, field, _("duplicate path '%s' "
 				    "(already read_write[%zu])"), s, j);
 				free(s);
@@ -185,7 +162,7 @@ check_identity(struct vctx *v, const char *field, const char *id, bool group)
 
 	if (id == NULL)
 		return;
-	s = show(id);
+	s = os_diag_show(id);
 	if (*id == '\0')
 		verror(v, field, _("must not be empty (leave it out for the "
 		    "default)"));
@@ -296,7 +273,7 @@ check_host(struct vctx *v, const char *field, const char *host,
 			    "then means any host, limited to those addresses)"));
 		return;
 	}
-	s = show(host);
+	s = os_diag_show(host);
 	if (strchr(host, '*') != NULL) {
 		if (host[0] != '*' || host[1] != '.' ||
 		    strchr(host + 2, '*') != NULL)
@@ -370,7 +347,7 @@ check_allowed_ip(struct vctx *v, const char *field, const char *s)
 	char		 fix[96], *q;
 	int		 rc;
 
-	q = show(s);
+	q = os_diag_show(s);
 	if ((rc = os_cidr_parse(s, &c)) == -EDOM) {
 		cidr_network(s, fix, sizeof fix);
 		verror(v, field, _("'%s': host bits set; did you mean %s?"), q,
@@ -418,7 +395,7 @@ check_glob(struct vctx *v, const char *field, const char *glob)
 
 	if ((why = os_glob_check(glob)) == NULL)
 		return;
-	s = show(glob);
+	s = os_diag_show(glob);
 	verror(v, field, _("malformed glob '%s': %s"), s, why);
 	free(s);
 }
@@ -436,7 +413,7 @@ check_l7_rule(struct vctx *v, const char *pfx, const struct os_l7_rule *r)
 		verror(v, field, _("method is required (use '*' for any "
 		    "method)"));
 	else if (!method_valid(r->method)) {
-		s = show(r->method);
+		s = os_diag_show(r->method);
 		verror(v, field, _("invalid method '%s' (expected GET, HEAD, "
 		    "POST, PUT, PATCH, DELETE, OPTIONS or '*')"), s);
 		free(s);
@@ -447,7 +424,7 @@ check_l7_rule(struct vctx *v, const char *pfx, const struct os_l7_rule *r)
 	if (r->path == NULL)
 		verror(v, field, _("path is required (use '**' for any path)"));
 	else if (r->path[0] != '/' && strcmp(r->path, "**") != 0) {
-		s = show(r->path);
+		s = os_diag_show(r->path);
 		verror(v, field, _("path must start with '/' or be '**': '%s'"),
 		    s);
 		free(s);
@@ -457,7 +434,7 @@ check_l7_rule(struct vctx *v, const char *pfx, const struct os_l7_rule *r)
 
 	for (i = 0; i < r->nquery; i++) {
 		q = &r->query[i];
-		k = show(q->key);
+		k = os_diag_show(q->key);
 		field = xprintf("%s.query.%s", pfx, k);
 		if (q->key == NULL || *q->key == '\0')
 			verror(v, field, _("query parameter name must not be "
@@ -576,7 +553,7 @@ check_binary(struct vctx *v, const char *field, const char *path)
 {
 	char	*s;
 
-	s = show(path);
+	s = os_diag_show(path);
 	if (path == NULL || *path == '\0')
 		verror(v, field, _("binary path must not be empty (use '/**' "
 		    "for any binary)"));
@@ -601,7 +578,7 @@ check_rule(struct vctx *v, const struct os_rule *r)
 	size_t		 i, j;
 	char		*k, *pfx, *f;
 
-	k = show(key);
+	k = os_diag_show(key);
 	pfx = xprintf("network_policies.%s", k);
 	if (*key == '\0')
 		verror(v, pfx, _("network policy key must not be empty"));
@@ -645,7 +622,7 @@ check_rule(struct vctx *v, const struct os_rule *r)
 			if (r->binaries[i].path != NULL &&
 			    r->binaries[j].path != NULL &&
 			    strcmp(r->binaries[i].path, r->binaries[j].path) == 0) {
-				char *s = show(r->binaries[i].path);
+				char *s = os_diag_show(r->binaries[i].path);
 
 				vwarning(v, f, _("duplicate binary '%s' (already "
 				    "binaries[%zu])"), s, j);
@@ -680,7 +657,7 @@ os_policy_validate(const struct os_policy *p, const char *file,
 	for (i = 1; i < p->nrules; i++) {
 		if (p->rules[i].key != NULL && p->rules[i - 1].key != NULL &&
 		    strcmp(p->rules[i].key, p->rules[i - 1].key) == 0) {
-			char *k = show(p->rules[i].key);
+			char *k = os_diag_show(p->rules[i].key);
 			char *f = xprintf("network_policies.%s", k);
 
 			verror(&v, f, _("duplicate network policy key '%s'"), k);

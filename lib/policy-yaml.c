@@ -47,27 +47,6 @@ struct loader {
 	bool		 stop;
 };
 
-/* Values quoted in messages: control bytes escaped, long ones cut. */
-#define SHOW_MAX 120
-
-static char *
-show(const char *s)
-{
-	struct os_buf	b = OS_BUF_INIT;
-	size_t		i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i == SHOW_MAX) {
-			os_buf_adds(&b, "...");
-			break;
-		}
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			os_buf_addf(&b, "\\x%02x", (unsigned char)s[i]);
-		else
-			os_buf_addc(&b, s[i]);
-	}
-	return os_buf_steal(&b);
-}
 
 /* ------------------------------------------------------------------------
  * Source map
@@ -377,7 +356,7 @@ type_error(struct loader *ld, const yaml_node_t *n, const char *expected)
 			ld_error(ld, n, _("expected %s, got null"), expected);
 			break;
 		}
-		v = show(sval(n));
+		v = os_diag_show(sval(n));
 		if (!is_plain(n) && (parse_int(sval(n), &i) ||
 		    is_bool_word(sval(n), &b)))
 			ld_error(ld, n, _("expected %s, got the string '%s' "
@@ -477,7 +456,7 @@ load_enum_field(struct loader *ld, const yaml_node_t *n,
 		}
 		os_buf_addf(&allowed, "%s%s", i == 0 ? "" : ", ", names[i].name);
 	}
-	v = show(sval(n));
+	v = os_diag_show(sval(n));
 	ld_error(ld, n, _("unknown value '%s' (allowed: %s)"), v,
 	    os_buf_str(&allowed));
 	free(v);
@@ -638,7 +617,7 @@ walk_pairs(struct loader *ld, const yaml_node_t *n, pair_fn fn, void *arg)
 			ld_error(ld, key, _("mapping keys must be strings"));
 			continue;
 		}
-		ks = show(sval(key));
+		ks = os_diag_show(sval(key));
 		old = path_push_key(ld, ks);
 		if (strlen(sval(key)) != key->data.scalar.length)
 			ld_error(ld, key, _("the key contains a NUL character"));
@@ -729,7 +708,7 @@ fields_pair(struct loader *ld, const char *key, const yaml_node_t *keynode,
 			best = w->f[i].name;
 		}
 	}
-	k = show(key);
+	k = os_diag_show(key);
 	if (best != NULL)
 		ld_key_error(ld, keynode, _("unknown key '%s'; did you mean '%s'? "
 		    "(allowed: %s)"), k, best, os_buf_str(&allowed));
@@ -1558,7 +1537,7 @@ enforcement_notes(struct loader *ld, const struct os_policy *p)
 			if (e->protocol == OS_PROTOCOL_NONE ||
 			    e->enforcement != OS_ENFORCE_UNSET)
 				continue;
-			key = show(p->rules[i].key);
+			key = os_diag_show(p->rules[i].key);
 			field = xprintf("network_policies.%s.endpoints[%zu]"
 			    ".enforcement", key, j);
 			if (!os_srcmap_lookup(ld->map, field, &line, &col))
@@ -1705,7 +1684,7 @@ os_rule_load_yaml(const char *text, size_t len, const char *file,
 		p->rules = xcalloc(1, sizeof *p->rules);
 		p->nrules = 1;
 		p->rules[0].key = xstrdup(key);
-		k = show(key);
+		k = os_diag_show(key);
 		path_push_key(&ld, "network_policies");
 		path_push_key(&ld, k);
 		srcmap_add(ld.map, path_str(&ld), node_line(root), node_col(root));
