@@ -59,19 +59,19 @@ POLICY_TEST_FILES = \
 
 check_PROGRAMS += tests/unit/test-policy-yaml
 TESTS += tests/unit/test-policy-yaml
-tests_unit_test_policy_yaml_SOURCES = tests/unit/test-policy-yaml.c tests/unit/tap.h
+tests_unit_test_policy_yaml_SOURCES = tests/unit/test-policy-yaml.c tests/unit/tap.h tests/unit/srcfile.h
 tests_unit_test_policy_yaml_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_yaml_LDADD = $(UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/test-policy-validate
 TESTS += tests/unit/test-policy-validate
-tests_unit_test_policy_validate_SOURCES = tests/unit/test-policy-validate.c tests/unit/tap.h
+tests_unit_test_policy_validate_SOURCES = tests/unit/test-policy-validate.c tests/unit/tap.h tests/unit/srcfile.h
 tests_unit_test_policy_validate_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_validate_LDADD = $(UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/test-policy-emit
 TESTS += tests/unit/test-policy-emit
-tests_unit_test_policy_emit_SOURCES = tests/unit/test-policy-emit.c tests/unit/tap.h
+tests_unit_test_policy_emit_SOURCES = tests/unit/test-policy-emit.c tests/unit/tap.h tests/unit/srcfile.h
 tests_unit_test_policy_emit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_emit_LDADD = $(UNIT_LIBS)
 

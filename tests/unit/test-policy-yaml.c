@@ -12,31 +12,7 @@
 
 #include "openshell.h"
 #include "tap.h"
-
-static char *
-read_src(const char *rel, size_t *len)
-{
-	const char	*dir = getenv("OS_SRCDIR");
-	char		*path, *buf = NULL;
-	FILE		*f;
-	long		 n;
-
-	path = xprintf("%s/%s", dir != NULL ? dir : ".", rel);
-	if ((f = fopen(path, "rb")) == NULL) {
-		printf("# cannot open %s\n", path);
-		free(path);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)n + 1);
-	*len = fread(buf, 1, (size_t)n, f);
-	buf[*len] = '\0';
-	fclose(f);
-	free(path);
-	return buf;
-}
+#include "srcfile.h"
 
 /* Loads `text`; *diags gets every diagnostic, one per line. */
 static struct os_policy *
