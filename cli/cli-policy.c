@@ -163,12 +163,13 @@ policy_fmt(int argc, char **argv)
 static void
 put_safe(const char *s)
 {
-	for (; s != NULL && *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			printf("\\x%02x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
+	char	*e;
+
+	if (s == NULL)
+		return;
+	e = cli_safe(s);
+	fputs(e, stdout);
+	free(e);
 }
 
 static const char *
