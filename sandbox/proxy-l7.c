@@ -479,6 +479,10 @@ l7_decide_variants(struct pconn *c, struct os_l7_request *r,
 	}
 	os_matcher_l7(c->matcher, &c->dec, r, d);
 	for (pass = 0; pass < 2; pass++) {
+		/* Most paths have neither: no copy on the hot path. */
+		if (pass == 0 ? strcasestr(orig, "%2f") == NULL :
+		    strchr(orig, ';') == NULL)
+			continue;
 		os_buf_reset(&v);
 		for (p = orig; *p != '\0'; p++) {
 			if (pass == 0 && p[0] == '%' && p[1] == '2' &&
