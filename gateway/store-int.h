@@ -23,6 +23,7 @@ struct store {
 	int			 depth;    /* store_begin nesting */
 	bool			 doomed;   /* a nested store_rollback: undo at the end */
 	int			 op_depth; /* store_op_begin nesting */
+	bool			 relaxed;  /* this op commits without fsync */
 	int			 bind_rc;  /* first bind failure since store_stmt */
 	struct store_cached_stmt *stmts;
 	size_t			 nstmts;
@@ -59,6 +60,13 @@ int		 store_fail(struct store *, int sqlite_rc, struct os_error *,
  * commit's error.
  */
 int		 store_op_begin(struct store *, struct os_error *);
+/*
+ * The same for writes that may be lost to a power cut (never to a crash
+ * of the gateway): the commit goes to the WAL without an fsync, which the
+ * next synced commit or checkpoint covers. Inside a caller's transaction
+ * it is store_op_begin: the caller's commit decides.
+ */
+int		 store_op_begin_relaxed(struct store *, struct os_error *);
 int		 store_op_end(struct store *, int rc, struct os_error *);
 
 /* Binding: NULL strings and blobs become SQL NULL; an empty non-NULL blob

@@ -440,6 +440,38 @@ store_op_begin(struct store *st, struct os_error *err)
 	return rc;
 }
 
+static void	store_op_relax_end(struct store *);
+
+int
+store_op_begin_relaxed(struct store *st, struct os_error *err)
+{
+	int	rc;
+
+	if (st->depth > 0 || st->op_depth > 0)
+		return store_op_begin(st, err);
+	/* Outside a transaction, where SQLite takes the setting. */
+	if ((rc = store_exec(st, "PRAGMA synchronous = NORMAL", err,
+	    "synchronous")) != 0)
+		return rc;
+	st->relaxed = true;
+	if ((rc = store_op_begin(st, err)) != 0)
+		store_op_relax_end(st);
+	return rc;
+}
+
+/* Back to a synced commit for everything else. */
+static void
+store_op_relax_end(struct store *st)
+{
+	if (!st->relaxed)
+		return;
+	st->relaxed = false;
+	/* Cannot fail outside a transaction (no I/O); if it somehow did,
+	 * the next open sets FULL again, and this connection's next relaxed
+	 * op would only repeat the setting. */
+	sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+}
+
 int
 store_op_end(struct store *st, int rc, struct os_error *err)
 {
@@ -453,12 +485,15 @@ store_op_end(struct store *st, int rc, struct os_error *err)
 	if (top) {
 		if (rc != 0) {
 			store_exec_rollback(st);
+			store_op_relax_end(st);
 			return rc;
 		}
 		if ((r = store_exec(st, "COMMIT", err, "commit")) != 0) {
 			store_exec_rollback(st);
+			store_op_relax_end(st);
 			return r;
 		}
+		store_op_relax_end(st);
 		return 0;
 	}
 	if (sqlite3_get_autocommit(st->db))

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store-int.h"       /* the connection, for PRAGMA synchronous */
 #include "tap.h"
 
 struct tdb {
@@ -780,6 +781,85 @@ t_logs_ring(void)
 	tdb_done(&t);
 }
 
+/* The connection's synchronous setting: 2 = FULL, 1 = NORMAL. */
+static int
+sync_mode(struct store *st)
+{
+	sqlite3_stmt	*stmt;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA synchronous", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/*
+ * One batch with lines of two sandboxes interleaved: each sandbox's seq
+ * goes on from its own newest line, each ring is trimmed to `keep`; a
+ * smaller ring later trims at once. A failed batch stores nothing. Log
+ * batches commit relaxed, and everything after them is synced again.
+ */
+static void
+t_logs_mixed_batch(void)
+{
+	struct tdb		 t;
+	struct store		*st;
+	struct store_log	 b[5], *v;
+	struct os_error		 err = { 0 };
+	const char		*sids[5] = { "sb-1", "sb-2", "sb-1", "sb-1", "sb-2" };
+	size_t			 i, n;
+
+	tdb_init(&t);
+	st = tdb_open(&t);
+	add_sandbox(st, "sb-1", "demo");
+	add_sandbox(st, "sb-2", "other");
+	CHECK_INT(sync_mode(st), 2);
+	append_logs(st, "sb-1", 3, 0, "info", "sandbox", 100);
+	CHECK_INT(sync_mode(st), 2);
+	memset(b, 0, sizeof b);
+	for (i = 0; i < 5; i++) {
+		b[i].sandbox_id = (char *)sids[i];
+		b[i].ts_ms = 200 + (int64_t)i;
+		b[i].level = (char *)"info";
+		b[i].message = (char *)"mixed";
+	}
+	CHECK_INT(store_log_append(st, b, 5, 3, &err), 0);
+	CHECK_INT(b[0].seq, 4);
+	CHECK_INT(b[1].seq, 1);
+	CHECK_INT(b[2].seq, 5);
+	CHECK_INT(b[3].seq, 6);
+	CHECK_INT(b[4].seq, 2);
+	CHECK_INT(store_log_count(st, "sb-1"), 3);
+	CHECK_INT(store_log_count(st, "sb-2"), 2);
+	CHECK_INT(store_log_query(st, "sb-1", 0, NULL, NULL, 0, 0, &v, &n, &err),
+	    0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_INT(v[0].seq, 4);
+		CHECK_INT(v[2].seq, 6);
+	}
+	store_logs_free(v, n);
+
+	/* A smaller ring: the next line trims to it. */
+	append_logs(st, "sb-1", 1, 1, "info", "sandbox", 300);
+	CHECK_INT(store_log_count(st, "sb-1"), 1);
+
+	/* An unknown sandbox fails the batch: nothing of it is kept, no seq
+	 * is handed out, and the connection syncs again. */
+	b[0].sandbox_id = (char *)"sb-2";
+	b[1].sandbox_id = (char *)"nope";
+	CHECK(store_log_append(st, b, 2, 0, &err) < 0);
+	CHECK_INT(b[0].seq, 0);
+	CHECK_INT(store_log_count(st, "sb-2"), 2);
+	CHECK_INT(sync_mode(st), 2);
+	store_close(st);
+	tdb_done(&t);
+}
+
 static void
 t_logs_query(void)
 {
@@ -1267,6 +1347,7 @@ main(void)
 	TAP_RUN(t_revisions);
 	TAP_RUN(t_settings);
 	TAP_RUN(t_logs_ring);
+	TAP_RUN(t_logs_mixed_batch);
 	TAP_RUN(t_logs_query);
 	TAP_RUN(t_chunks);
 	TAP_RUN(t_denials);
