@@ -91,6 +91,7 @@ struct l7 {
 	bool			 lingering;
 	bool			 corked;      /* in l7_process: sends are held back */
 	uint64_t		 nreq;
+	uint64_t		 active_ms;   /* loop time of the last read */
 };
 
 struct l7_write {
@@ -1004,7 +1005,9 @@ l7_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		sd->reading = false;
 		return;
 	}
-	uv_timer_again(&c->timer);
+	/* The idle timer looks at this when it fires: no timer-heap work
+	 * per read. */
+	l->active_ms = uv_now(s->loop);
 	if (nread == UV_EOF) {
 		uv_read_stop(s);
 		sd->reading = false;
@@ -1117,7 +1120,14 @@ l7_process(struct l7 *l)
 static void
 l7_idle_timeout(uv_timer_t *t)
 {
-	pconn_close(t->data);
+	struct pconn	*c = t->data;
+	uint64_t	 idle = uv_now(t->loop) - c->l7->active_ms;
+
+	if (idle >= L7_IDLE_MS) {
+		pconn_close(c);
+		return;
+	}
+	uv_timer_start(t, l7_idle_timeout, L7_IDLE_MS - idle, 0);
 }
 
 void
@@ -1140,7 +1150,8 @@ pconn_l7_start(struct pconn *c, const char *early, size_t nearly)
 	c->relay_started = true;
 	os_buf_add(&l->cli.in, early, nearly);
 	uv_timer_stop(&c->timer);
-	uv_timer_start(&c->timer, l7_idle_timeout, L7_IDLE_MS, L7_IDLE_MS);
+	l->active_ms = uv_now(c->p->opts.uv);
+	uv_timer_start(&c->timer, l7_idle_timeout, L7_IDLE_MS, 0);
 	l7_process(l);
 }
 

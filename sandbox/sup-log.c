@@ -37,6 +37,8 @@ struct sup_log {
 	size_t			 len;
 	size_t			 inflight;   /* first `inflight` entries are being pushed */
 	uint64_t		 dropped;
+	time_t			 stamp_t;     /* the second stamp[] spells */
+	char			 stamp[64];   /* "YYYY-MM-DDTHH:MM:SS" */
 	uv_timer_t		 timer;
 	bool			 timer_live;
 	enum os_log_level	 push_level;
@@ -82,15 +84,42 @@ static void
 log_write_file(struct sup_log *l, int64_t ts, enum os_log_level level,
     const char *target, const char *line)
 {
-	struct tm	tm;
 	time_t		t = (time_t)(ts / 1000);
+	int		ms = (int)(ts % 1000);
+	const char	*name = os_log_level_name(level);
+	char		frac[8];
+	size_t		w;
 
 	if (l->fd < 0)
 		return;
-	gmtime_r(&t, &tm);
-	os_buf_addf(&l->file, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s %s: %s\n",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)(ts % 1000), os_log_level_name(level), target, line);
+	/* A busy relay logs thousands of lines a second: the date is
+	 * formatted once per second, the rest is appended as it is. */
+	if (t != l->stamp_t || l->stamp[0] == '\0') {
+		struct tm	tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(l->stamp, sizeof l->stamp, "%04d-%02d-%02dT%02d:%02d:%02d",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		l->stamp_t = t;
+	}
+	frac[0] = '.';
+	frac[1] = (char)('0' + ms / 100);
+	frac[2] = (char)('0' + ms / 10 % 10);
+	frac[3] = (char)('0' + ms % 10);
+	frac[4] = 'Z';
+	frac[5] = ' ';
+	frac[6] = '\0';
+	os_buf_adds(&l->file, l->stamp);
+	os_buf_adds(&l->file, frac);
+	os_buf_adds(&l->file, name);
+	for (w = strlen(name); w < 5; w++)    /* as %-5s */
+		os_buf_addc(&l->file, ' ');
+	os_buf_addc(&l->file, ' ');
+	os_buf_adds(&l->file, target);
+	os_buf_adds(&l->file, ": ");
+	os_buf_adds(&l->file, line);
+	os_buf_addc(&l->file, '\n');
 	if (l->file.len >= LOG_FILE_BUF)
 		log_file_flush(l);
 }
