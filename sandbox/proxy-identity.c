@@ -79,6 +79,7 @@ struct proxy_idcache {
 	size_t		 nsocks;
 	size_t		 nprocs;
 	int		 recent[ID_RECENT];  /* pids that owned sockets lately */
+	int		 recent_fd[ID_RECENT]; /* ... and the fd of the last one */
 	unsigned	 nrecent;
 	int		 diag;               /* NETLINK_SOCK_DIAG in init's netns, or -1 */
 	uint32_t	 seq;
@@ -702,20 +703,32 @@ find_owners(struct proxy_idcache *c, uint64_t inode, struct owners *o)
 	 * This finds the creator of the socket and skips the search for
 	 * other holders; a socket is only held by another process if it was
 	 * inherited or passed, which needs the creator's cooperation. */
+	/* First the fd each of them used last: a process that closes a
+	 * connection and opens the next usually gets the same number back
+	 * (the lowest free one), and one link read beats a scan of its fds. */
 	for (unsigned i = 0; i < ID_RECENT && i < c->nrecent; i++) {
+		snprintf(fdname, sizeof fdname, "%d", c->recent_fd[i]);
+		if (fd_is_socket(c->recent[i], fdname, inode)) {
+			owners_add(o, c->recent[i], c->recent_fd[i]);
+			break;
+		}
+	}
+	for (unsigned i = 0; o->n == 0 && i < ID_RECENT && i < c->nrecent; i++) {
 		int fd = pid_holds(c->recent[i], inode);
 
 		if (fd >= 0) {
 			owners_add(o, c->recent[i], fd);
-			break;
+			c->recent_fd[i] = fd;
 		}
 	}
 	if (o->n == 0) {
 		scan_tree(c, inode, o);
 		if (o->n == 0)
 			scan_all(inode, o);
-		if (o->n == 1)
+		if (o->n == 1) {
+			c->recent_fd[c->nrecent % ID_RECENT] = o->fd[0];
 			c->recent[c->nrecent++ % ID_RECENT] = o->pid[0];
+		}
 	}
 	/* Only an unshared socket is cached: with several owners every
 	 * lookup must see them all. */
