@@ -54,6 +54,7 @@
 #define ID_MAX_OWNERS		8
 #define ID_MAX_TREE		65536
 #define ID_RECENT		8
+#define ID_RECENT_FDS		4
 
 struct id_sock {
 	struct id_sock	*next;
@@ -79,7 +80,10 @@ struct proxy_idcache {
 	size_t		 nsocks;
 	size_t		 nprocs;
 	int		 recent[ID_RECENT];  /* pids that owned sockets lately */
-	int		 recent_fd[ID_RECENT]; /* ... and the fd of the last one */
+	/* ... and the fds of their last few sockets (threads that connect
+	 * at once hold several) */
+	int		 recent_fd[ID_RECENT][ID_RECENT_FDS];
+	unsigned	 nrecent_fd[ID_RECENT];
 	unsigned	 nrecent;
 	int		 diag;               /* NETLINK_SOCK_DIAG in init's netns, or -1 */
 	uint32_t	 seq;
@@ -681,6 +685,13 @@ sock_slot(struct proxy_idcache *c, uint64_t inode)
 	return pp;
 }
 
+/* Remembers fd as one of recent[i]'s socket fds (the oldest makes room). */
+static void
+recent_note_fd(struct proxy_idcache *c, unsigned i, int fd)
+{
+	c->recent_fd[i][c->nrecent_fd[i]++ % ID_RECENT_FDS] = fd;
+}
+
 static void
 find_owners(struct proxy_idcache *c, uint64_t inode, struct owners *o)
 {
@@ -706,11 +717,16 @@ find_owners(struct proxy_idcache *c, uint64_t inode, struct owners *o)
 	/* First the fd each of them used last: a process that closes a
 	 * connection and opens the next usually gets the same number back
 	 * (the lowest free one), and one link read beats a scan of its fds. */
-	for (unsigned i = 0; i < ID_RECENT && i < c->nrecent; i++) {
-		snprintf(fdname, sizeof fdname, "%d", c->recent_fd[i]);
-		if (fd_is_socket(c->recent[i], fdname, inode)) {
-			owners_add(o, c->recent[i], c->recent_fd[i]);
-			break;
+	for (unsigned i = 0; o->n == 0 && i < ID_RECENT && i < c->nrecent; i++) {
+		unsigned nfd = c->nrecent_fd[i] < ID_RECENT_FDS ?
+		    c->nrecent_fd[i] : ID_RECENT_FDS;
+
+		for (unsigned j = 0; j < nfd; j++) {
+			snprintf(fdname, sizeof fdname, "%d", c->recent_fd[i][j]);
+			if (fd_is_socket(c->recent[i], fdname, inode)) {
+				owners_add(o, c->recent[i], c->recent_fd[i][j]);
+				break;
+			}
 		}
 	}
 	for (unsigned i = 0; o->n == 0 && i < ID_RECENT && i < c->nrecent; i++) {
@@ -718,7 +734,7 @@ find_owners(struct proxy_idcache *c, uint64_t inode, struct owners *o)
 
 		if (fd >= 0) {
 			owners_add(o, c->recent[i], fd);
-			c->recent_fd[i] = fd;
+			recent_note_fd(c, i, fd);
 		}
 	}
 	if (o->n == 0) {
@@ -726,8 +742,11 @@ find_owners(struct proxy_idcache *c, uint64_t inode, struct owners *o)
 		if (o->n == 0)
 			scan_all(inode, o);
 		if (o->n == 1) {
-			c->recent_fd[c->nrecent % ID_RECENT] = o->fd[0];
-			c->recent[c->nrecent++ % ID_RECENT] = o->pid[0];
+			unsigned i = c->nrecent++ % ID_RECENT;
+
+			c->recent[i] = o->pid[0];
+			c->nrecent_fd[i] = 0;
+			recent_note_fd(c, i, o->fd[0]);
 		}
 	}
 	/* Only an unshared socket is cached: with several owners every
