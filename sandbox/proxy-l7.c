@@ -458,55 +458,90 @@ l7_severity(enum os_l7_verdict v)
 }
 
 /*
- * The canonical path as one server may see it: with %2F decoded (many
- * decode before routing) and with ";params" dropped from each segment
- * (servlet containers do). A deny rule must not be dodged by spelling:
- * when one matches any of these forms, it decides. Allows are decided on
- * the canonical form alone (an API that takes heads%2Fmain as one
- * segment keeps working).
+ * The canonical path as one server may see it: with %2F and %5C decoded
+ * to '/' (many servers decode before routing, and some take a backslash
+ * for a slash; a raw backslash is already %5C in the canonical form), or
+ * with ";params" dropped from each segment (servlet containers do), or
+ * both, each normalised again, so that "/pub/x/..%2Fsecret" is seen as
+ * the "/pub/secret" it becomes there. A deny rule must not be dodged by
+ * spelling: when one matches any of these forms, it decides. Allows are
+ * decided on the canonical form alone (an API that takes heads%2Fmain as
+ * one segment keeps working).
  */
+#define L7_V_SLASH	1       /* %2F, %5C -> '/' */
+#define L7_V_PARAMS	2       /* ";..." up to the next '/' dropped */
+
+static bool
+l7_is_esc_slash(const char *p)
+{
+	return p[0] == '%' && ((p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) ||
+	    (p[1] == '5' && (p[2] == 'C' || p[2] == 'c')));
+}
+
+/* The path spelt per `how`, normalised; NULL when it is the same path or
+ * no path at all (it climbs above the root: the server refuses it). */
+static char *
+l7_variant(const char *orig, int how)
+{
+	struct proxy_head_error	 e;
+	struct os_buf		 v = OS_BUF_INIT;
+	const char		*p;
+	char			*canon = NULL;
+	bool			 esc;
+
+	for (p = orig; *p != '\0'; p++) {
+		if ((how & L7_V_SLASH) && l7_is_esc_slash(p)) {
+			os_buf_addc(&v, '/');
+			p += 2;
+		} else if ((how & L7_V_PARAMS) && *p == ';') {
+			while (p[1] != '\0' && p[1] != '/')
+				p++;
+		} else
+			os_buf_addc(&v, *p);
+	}
+	if (proxy_head_canon_path(os_buf_str(&v), v.len, &canon, &esc, &e) < 0)
+		canon = NULL;
+	os_buf_free(&v);
+	if (canon != NULL && strcmp(canon, orig) == 0) {
+		free(canon);
+		canon = NULL;
+	}
+	return canon;
+}
+
 static void
 l7_decide_variants(struct pconn *c, struct os_l7_request *r,
     struct os_l7_decision *d)
 {
 	struct os_l7_decision	 dv;
-	struct os_buf		 v = OS_BUF_INIT;
 	const char		*orig = r->path, *p;
-	int			 pass;
+	char			*alt;
+	int			 have = 0, how;
 
 	if (c->matcher == NULL) {
 		d->verdict = OS_L7_DENY;
 		return;
 	}
 	os_matcher_l7(c->matcher, &c->dec, r, d);
-	for (pass = 0; pass < 2; pass++) {
-		/* Most paths have neither: no copy on the hot path. */
-		if (pass == 0 ? strcasestr(orig, "%2f") == NULL :
-		    strchr(orig, ';') == NULL)
+	/* Most paths have neither: no copy on the hot path. */
+	for (p = orig; *p != '\0'; p++) {
+		if (*p == '%' && l7_is_esc_slash(p))
+			have |= L7_V_SLASH;
+		else if (*p == ';')
+			have |= L7_V_PARAMS;
+	}
+	for (how = 1; how <= (L7_V_SLASH | L7_V_PARAMS); how++) {
+		if ((how & have) != how || (alt = l7_variant(orig, how)) == NULL)
 			continue;
-		os_buf_reset(&v);
-		for (p = orig; *p != '\0'; p++) {
-			if (pass == 0 && p[0] == '%' && p[1] == '2' &&
-			    (p[2] == 'F' || p[2] == 'f')) {
-				os_buf_addc(&v, '/');
-				p += 2;
-			} else if (pass == 1 && *p == ';') {
-				while (p[1] != '\0' && p[1] != '/')
-					p++;
-			} else
-				os_buf_addc(&v, *p);
-		}
-		if (strcmp(os_buf_str(&v), orig) == 0)
-			continue;
-		r->path = os_buf_str(&v);
+		r->path = alt;
 		memset(&dv, 0, sizeof dv);
 		os_matcher_l7(c->matcher, &c->dec, r, &dv);
 		if (dv.by_deny_rule &&
 		    l7_severity(dv.verdict) > l7_severity(d->verdict))
 			*d = dv;
+		r->path = orig;
+		free(alt);
 	}
-	r->path = orig;
-	os_buf_free(&v);
 }
 
 bool

@@ -200,6 +200,19 @@ t_like "deny rule: /public/secret%2Fkey is not let through" '^40[03] ' "" \
 	"GET /public/secret%2Fkey HTTP/1.1\r\n$H$CLOSE\r\n"
 t_like "deny rule: /public/secret;x/key is not let through" '^40[03] ' "" \
 	"GET /public/secret;x/key HTTP/1.1\r\n$H$CLOSE\r\n"
+# A backslash, raw or encoded, is a slash to some servers; and a decoded
+# slash may make a dot segment that climbs back into the denied tree.
+t_like "deny rule: /public/secret%5Ckey is not let through" '^40[03] ' "" \
+	"GET /public/secret%5Ckey HTTP/1.1\r\n$H$CLOSE\r\n"
+t_like "deny rule: a raw backslash (/public/secret\\key) is not let through" '^40[03] ' "" \
+	"GET /public/secret\\x5ckey HTTP/1.1\r\n$H$CLOSE\r\n"
+t_like "deny rule: /public/x/..%2Fsecret/key is not let through" '^40[03] ' "" \
+	"GET /public/x/..%2Fsecret/key HTTP/1.1\r\n$H$CLOSE\r\n"
+t_like "deny rule: /public/x/..%5Csecret;p/key is not let through" '^40[03] ' "" \
+	"GET /public/x/..%5Csecret;p/key HTTP/1.1\r\n$H$CLOSE\r\n"
+t "an encoded slash outside the denied tree is still allowed, sent as it came" \
+	"200 ok GET /public/a%2Fb api.github.com${NL}closed" "GET /public/a%2Fb" \
+	"GET /public/a%2Fb HTTP/1.1\r\n$H$CLOSE\r\n"
 
 # Upgrades: only a 101 to a WebSocket upgrade the agent asked for opens
 # the tunnel; otherwise parsing goes on.
