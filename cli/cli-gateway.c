@@ -319,14 +319,13 @@ gateway_start(int argc, char **argv)
 	stale = gateway_pid_file(state);
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
-		cli_errx("fork: %s", strerror(errno));
+		cli_errx(_("fork: %s"), strerror(errno));
 		os_strv_free(av, n);
 		return CLI_EXIT_FAIL;
 	}
 	if (pid == 0) {
 		execv(av[0], av);
-		fprintf(stderr, "openshell: cannot run %s: %s\n", av[0],
-		    strerror(errno));
+		cli_errx(_("cannot run %s: %s"), av[0], strerror(errno));
 		_exit(127);
 	}
 	/* The gateway forks into the background once its state directory is

@@ -123,12 +123,18 @@ gw_exec_start(struct gw_exec *x, const Openshell__Sandbox__V1__ExecClientMessage
 		return false;
 	x->sandbox = xstrdup(sb.name);
 	if (sb.phase != STORE_PHASE_READY) {
+		/* One whole sentence per phase, so that a translation can put
+		 * the phase where its grammar wants it. */
 		os_rpc_fail(x->call, GRPC_STATUS_FAILED_PRECONDITION,
-		    _("sandbox '%s' is not ready (it is %s%s%s)"), sb.name,
-		    sb.phase == STORE_PHASE_PROVISIONING ? "provisioning" :
-		    sb.phase == STORE_PHASE_ERROR ? "in error" :
-		    sb.phase == STORE_PHASE_STOPPED ? "stopped" : "being deleted",
-		    sb.error != NULL ? ": " : "", sb.error != NULL ? sb.error : "");
+		    sb.phase == STORE_PHASE_PROVISIONING ?
+		    _("sandbox '%s' is not ready (it is provisioning%s%s)") :
+		    sb.phase == STORE_PHASE_ERROR ?
+		    _("sandbox '%s' is not ready (it is in error%s%s)") :
+		    sb.phase == STORE_PHASE_STOPPED ?
+		    _("sandbox '%s' is not ready (it is stopped%s%s)") :
+		    _("sandbox '%s' is not ready (it is being deleted%s%s)"),
+		    sb.name, sb.error != NULL ? ": " : "",
+		    sb.error != NULL ? sb.error : "");
 		goto out;
 	}
 	target = x->gw->driver->exec_target(x->gw, sb.id);

@@ -219,7 +219,7 @@ store_stmt(struct store *st, const char *sql, struct os_error *err)
 	if (st->depth > 0 && (st->doomed || sqlite3_get_autocommit(st->db))) {
 		st->doomed = true;
 		os_error_set(err, -EIO,
-		    "store: the transaction was rolled back; no further changes");
+		    _("store: the transaction was rolled back; no further changes"));
 		return NULL;
 	}
 	st->bind_rc = SQLITE_OK;
@@ -390,14 +390,15 @@ store_commit(struct store *st, struct os_error *err)
 	if (--st->depth > 0) {
 		if (st->doomed)
 			return os_error_set(err, -EIO,
-			    "store: the transaction was rolled back");
+			    _("store: the transaction was rolled back"));
 		return 0;
 	}
 	if (st->doomed || sqlite3_get_autocommit(st->db)) {
 		store_exec_rollback(st);
 		st->doomed = false;
 		return os_error_set(err, -EIO,
-		    "store: the transaction was rolled back; nothing was committed");
+		    _("store: the transaction was rolled back; nothing was "
+		    "committed"));
 	}
 	if ((rc = store_exec(st, "COMMIT", err, "commit")) != 0) {
 		store_exec_rollback(st);
@@ -429,7 +430,7 @@ store_op_begin(struct store *st, struct os_error *err)
 	if (st->depth > 0 && (st->doomed || sqlite3_get_autocommit(st->db))) {
 		st->doomed = true;
 		return os_error_set(err, -EIO,
-		    "store: the transaction was rolled back; no further changes");
+		    _("store: the transaction was rolled back; no further changes"));
 	}
 	if (st->depth == 0 && st->op_depth == 0)
 		rc = store_exec(st, "BEGIN IMMEDIATE", err, "begin");
@@ -498,7 +499,7 @@ store_op_end(struct store *st, int rc, struct os_error *err)
 	}
 	if (sqlite3_get_autocommit(st->db))
 		return rc != 0 ? rc : os_error_set(err, -EIO,
-		    "store: the transaction was rolled back");
+		    _("store: the transaction was rolled back"));
 	if (rc != 0) {
 		sqlite3_exec(st->db, "ROLLBACK TO store_op", NULL, NULL, NULL);
 		sqlite3_exec(st->db, "RELEASE store_op", NULL, NULL, NULL);
@@ -650,8 +651,8 @@ store_pragmas(struct store *st, struct os_error *err)
 	}
 	mode = (const char *)sqlite3_column_text(stmt, 0);
 	if (mode == NULL || strcmp(mode, "wal") != 0) {
-		os_error_set(err, -EIO, "store: %s: cannot use WAL journal mode "
-		    "(got '%s'); is it on a network file system?", st->path,
+		os_error_set(err, -EIO, _("store: %s: cannot use WAL journal "
+		    "mode (got '%s'); is it on a network file system?"), st->path,
 		    mode != NULL ? mode : "");
 		sqlite3_finalize(stmt);
 		return -EIO;

@@ -75,8 +75,11 @@ os_diag_format(const struct os_diag *g)
 				os_buf_addf(&b, ":%u", g->col);
 		}
 		os_buf_adds(&b, ": ");
-	} else if (g->line != 0)
-		os_buf_addf(&b, "line %u:%u: ", g->line, g->col);
+	} else if (g->line != 0) {
+		/* TRANSLATORS: a place with no file name: line:column. */
+		os_buf_addf(&b, _("line %u:%u"), g->line, g->col);
+		os_buf_adds(&b, ": ");
+	}
 	os_buf_addf(&b, "%s: ", diag_level_name(g->level));
 	if (g->field != NULL)
 		os_buf_addf(&b, "%s: ", g->field);

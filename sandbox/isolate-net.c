@@ -34,7 +34,7 @@ net_lo_up(struct os_error *err)
 	else {
 		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-			rc = os_error_set(err, -errno, "bring lo up: %s",
+			rc = os_error_set(err, -errno, _("bring lo up: %s"),
 			    strerror(errno));
 	}
 	close(fd);
@@ -56,7 +56,7 @@ net_socket(int type, uint16_t port, struct os_error *err)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, 1024) < 0)) {
-		os_error_set(err, -errno, "127.0.0.1:%u in the sandbox: %s",
+		os_error_set(err, -errno, _("127.0.0.1:%u in the sandbox: %s"),
 		    (unsigned)port, strerror(errno));
 		close(fd);
 		return err->code;

@@ -87,7 +87,8 @@ rootfs_bind(const char *src, const char *dst, bool writable, bool nodev,
 	if (stat(src, &st) < 0)
 		return os_error_set(err, -errno, "%s: %s", src, strerror(errno));
 	if ((rc = rootfs_make_target(dst, S_ISDIR(st.st_mode))) != 0)
-		return os_error_set(err, rc, "cannot create %s: %s", dst, strerror(-rc));
+		return os_error_set(err, rc, _("cannot create %s: %s"), dst,
+		    strerror(-rc));
 	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return os_error_set(err, -errno, "bind %s: %s", src, strerror(errno));
 	/* A bind keeps the source's flags until remounted; setuid binaries
@@ -109,9 +110,11 @@ rootfs_tmpfs(const char *dst, const char *opts, unsigned long flags,
 	int	rc;
 
 	if ((rc = rootfs_mkdirs(dst, 0755)) != 0)
-		return os_error_set(err, rc, "cannot create %s: %s", dst, strerror(-rc));
+		return os_error_set(err, rc, _("cannot create %s: %s"), dst,
+		    strerror(-rc));
 	if (mount("tmpfs", dst, "tmpfs", flags, opts) < 0)
-		return os_error_set(err, -errno, "tmpfs on %s: %s", dst, strerror(errno));
+		return os_error_set(err, -errno, _("tmpfs on %s: %s"), dst,
+		    strerror(errno));
 	return 0;
 }
 
@@ -131,8 +134,8 @@ rootfs_mount_one(const char *root, const IsoMount *m, struct iso_notes *notes,
 				rc = os_error_set(err, -errno, "symlink %s: %s", m->target,
 				    strerror(errno));
 		} else
-			rc = os_error_set(err, rc, "cannot create %s: %s", m->target,
-			    strerror(-rc));
+			rc = os_error_set(err, rc, _("cannot create %s: %s"),
+			    m->target, strerror(-rc));
 	} else if (m->tmpfs)
 		rc = rootfs_tmpfs(dst, "mode=1777,size=50%", MS_NOSUID | MS_NODEV, err);
 	else if (stat(m->source, &st) < 0) {
@@ -164,7 +167,8 @@ rootfs_etc(const char *root, const IsoSetup *s, struct iso_notes *notes,
 		return 0;
 	dst = xprintf("%s/etc", root);
 	if ((rc = rootfs_make_target(dst, true)) != 0) {
-		os_error_set(err, rc, "cannot create /etc: %s", strerror(-rc));
+		os_error_set(err, rc, _("cannot create /etc: %s"),
+		    strerror(-rc));
 		free(dst);
 		return rc;
 	}
@@ -270,12 +274,12 @@ iso_rootfs(const IsoSetup *s, struct iso_notes *notes, struct os_error *err)
 		iso_note(notes, "cannot set the hostname: %s", strerror(errno));
 	/* Nothing we mount may leak back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return os_error_set(err, -errno, "make mounts private: %s",
+		return os_error_set(err, -errno, _("make mounts private: %s"),
 		    strerror(errno));
 	if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV,
 	    "mode=0755,size=16m") < 0)
-		return os_error_set(err, -errno, "tmpfs root on %s: %s", root,
-		    strerror(errno));
+		return os_error_set(err, -errno, _("tmpfs root on %s: %s"),
+		    root, strerror(errno));
 	for (i = 0; i < s->n_mounts; i++) {
 		if ((rc = rootfs_mount_one(root, s->mounts[i], notes, err)) != 0)
 			return rc;
@@ -298,8 +302,8 @@ iso_rootfs(const IsoSetup *s, struct iso_notes *notes, struct os_error *err)
 		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
 		    mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
 		    MS_NOEXEC, "mode=0000,size=4k") < 0) {
-			os_error_set(err, -errno, "cannot hide %s: %s", s->masks[i],
-			    strerror(errno));
+			os_error_set(err, -errno, _("cannot hide %s: %s"),
+			    s->masks[i], strerror(errno));
 			free(p);
 			return err->code;
 		}
@@ -311,8 +315,8 @@ iso_rootfs(const IsoSetup *s, struct iso_notes *notes, struct os_error *err)
 	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
 		return os_error_set(err, -errno, "pivot_root: %s", strerror(errno));
 	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-		return os_error_set(err, -errno, "detach the host's root: %s",
-		    strerror(errno));
+		return os_error_set(err, -errno,
+		    _("detach the host's root: %s"), strerror(errno));
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
 	    NULL) < 0)
 		iso_note(notes, "cannot make / read-only: %s", strerror(errno));

@@ -63,7 +63,7 @@ sc_rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
 		return 0;
 	rc = seccomp_rule_add_array(ctx, action, nr, n, cmp);
 	if (rc < 0 && rc != -EEXIST)
-		return os_error_set(err, rc, "seccomp rule for %s: %s", name,
+		return os_error_set(err, rc, _("seccomp rule for %s: %s"), name,
 		    strerror(-rc));
 	return 0;
 }
@@ -79,7 +79,7 @@ iso_seccomp_prepare(const IsoSetup *s, struct os_error *err)
 	if (!s->isolate || !s->seccomp)
 		return 0;
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
-		return os_error_set(err, -ENOMEM, "seccomp_init failed");
+		return os_error_set(err, -ENOMEM, _("seccomp_init failed"));
 	for (i = 0; rc == 0 && i < OS_NELEM(sc_denied); i++)
 		rc = sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), sc_denied[i], 0, NULL, err);
 	/* clone and unshare: refused with any namespace flag, one rule each

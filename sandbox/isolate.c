@@ -62,7 +62,7 @@ iso_child(const IsoSetup *s, struct os_error *err)
 		return 0;
 	if (s->uid == 0 || s->gid == 0)
 		return os_error_set(err, -EPERM,
-		    "refusing to run an agent process as root");
+		    _("refusing to run an agent process as root"));
 	groups = xcalloc(s->n_groups + 1, sizeof *groups);
 	for (i = 0; i < s->n_groups; i++)
 		groups[i] = s->groups[i];
@@ -70,10 +70,12 @@ iso_child(const IsoSetup *s, struct os_error *err)
 	free(groups);
 	if (rc < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
 	    setresuid(s->uid, s->uid, s->uid) < 0)
-		return os_error_set(err, -errno, "cannot drop to uid %u gid %u: %s",
-		    s->uid, s->gid, strerror(errno));
+		return os_error_set(err, -errno,
+		    _("cannot drop to uid %u gid %u: %s"), s->uid, s->gid,
+		    strerror(errno));
 	if (getuid() == 0 || geteuid() == 0)
-		return os_error_set(err, -EPERM, "still root after dropping privileges");
+		return os_error_set(err, -EPERM,
+		    _("still root after dropping privileges"));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return os_error_set(err, -errno, "no_new_privs: %s", strerror(errno));
 	if ((rc = iso_landlock_apply(err)) != 0)

@@ -87,15 +87,15 @@ setup_create_user(const char *user, struct os_error *err)
 
 	rc = posix_spawnp(&pid, "useradd", NULL, NULL, argv, environ);
 	if (rc != 0)
-		return os_error_set(err, -rc, "cannot run useradd to create user "
-		    "'%s': %s (apt-get install passwd)", user, strerror(rc));
+		return os_error_set(err, -rc, _("cannot run useradd to create "
+		    "user '%s': %s (apt-get install passwd)"), user, strerror(rc));
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	/* 9: another sandbox created it a moment ago. */
 	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
 	    WEXITSTATUS(status) == 9))
 		return 0;
-	return os_error_set(err, -EIO, "useradd %s failed (status %d)", user,
+	return os_error_set(err, -EIO, _("useradd %s failed (status %d)"), user,
 	    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
@@ -382,7 +382,8 @@ setup_isolated(struct sup *s, const SupPbConfig *cfg, struct sup_setup *st,
 		p = os_policy_default();
 	else if (os_policy_from_proto(cfg->policy, &p, &d) != 0) {
 		msg = os_diags_format(&d);
-		rc = os_error_set(err, -EINVAL, "the sandbox's policy: %s", msg);
+		rc = os_error_set(err, -EINVAL, _("the sandbox's policy: %s"),
+		    msg);
 		free(msg);
 		os_diags_free(&d);
 		return rc;

@@ -73,19 +73,19 @@ sup_zygote_setup(struct sup *s, const SupPbConfig *cfg, struct os_error *err)
 	rc = zmsg_send(s->zfd, &req.base, NULL, 0);
 	sup_setup_clear(&setup);
 	if (rc != 0)
-		return os_error_set(err, rc, "cannot reach the sandbox's init: %s",
-		    strerror(-rc));
+		return os_error_set(err, rc,
+		    _("cannot reach the sandbox's init: %s"), strerror(-rc));
 	/* Building a root filesystem takes well under a second; be generous. */
 	pfd.fd = s->zfd;
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, 30000) <= 0)
 		return os_error_set(err, -ETIMEDOUT,
-		    "the sandbox's init did not report back within 30 s");
+		    _("the sandbox's init did not report back within 30 s"));
 	rc = zmsg_recv(s->zfd, &openshell__supervisor__v1__event__descriptor, &m,
 	    fds, OS_NELEM(fds), &nfds);
 	if (rc <= 0)
 		return os_error_set(err, -EPIPE,
-		    "the sandbox's init exited while building the sandbox");
+		    _("the sandbox's init exited while building the sandbox"));
 	ev = (ZEvent *)m;
 	if (ev->msg_case == OPENSHELL__SUPERVISOR__V1__EVENT__MSG_FAILED) {
 		os_error_set(err, -EPERM, "%s", ev->failed->error);

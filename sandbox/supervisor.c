@@ -291,7 +291,7 @@ fail:
 		struct os_error					 e2;
 		char						*msg;
 
-		msg = xprintf("cannot build the sandbox: %s", err.msg);
+		msg = xprintf(_("cannot build the sandbox: %s"), err.msg);
 		req.sandbox_id = s.id;
 		req.version = s.config->version;
 		req.status = OPENSHELL__V1__POLICY_STATUS__POLICY_STATUS_FAILED;

@@ -93,7 +93,7 @@ z_child(const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 {
 	struct os_error	 err;
 	sigset_t	 all;
-	char		 msg[1200], **argv;
+	char		 msg[1200], notfound[1200], **argv;
 	const char	*cwd;
 	int		 i, n, code = 126;
 
@@ -114,6 +114,10 @@ z_child(const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 		for (i = 0; i < 3; i++)
 			dup2(fds[i], i);
 	}
+	/* In the environment and with the files of the supervisor, before
+	 * the process's own take their place. */
+	snprintf(notfound, sizeof notfound, _("%s: command not found"),
+	    sp->n_argv > 0 ? sp->argv[0] : "");
 	cwd = *sp->cwd != '\0' ? sp->cwd : s->workdir;
 	if (*cwd != '\0' && chdir(cwd) < 0 && chdir("/") < 0)
 		goto fail_errno;
@@ -128,13 +132,14 @@ z_child(const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 	memcpy(argv, sp->argv, sp->n_argv * sizeof *argv);
 	execvp(argv[0], argv);
 	if (errno == ENOENT) {
-		n = snprintf(msg, sizeof msg, "%s: command not found", argv[0]);
+		n = snprintf(msg, sizeof msg, "%s", notfound);
 		code = 127;
 	} else
 		n = snprintf(msg, sizeof msg, "%s: %s", argv[0], strerror(errno));
 	goto fail;
 fail_errno:
-	n = snprintf(msg, sizeof msg, "cannot set up the process: %s", strerror(errno));
+	n = snprintf(msg, sizeof msg, _("cannot set up the process: %s"),
+	    strerror(errno));
 fail:
 	/* The first byte is the status a shell would give, then the text:
 	 * one write, so that the reader's one read gets both. */
@@ -165,7 +170,7 @@ z_spawn(int fd, const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 	ev.msg_case = OPENSHELL__SUPERVISOR__V1__EVENT__MSG_SPAWNED;
 	ev.spawned = &sd;
 	if (sp->n_argv == 0) {
-		sd.error = (char *)"no command given";
+		sd.error = (char *)_("no command given");
 		goto out;
 	}
 	if (pipe2(ep, O_CLOEXEC) < 0) {
@@ -191,7 +196,8 @@ z_spawn(int fd, const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 	if (n > 0) {
 		msg[n] = '\0';
 		sd.exit_code = (unsigned char)msg[0];
-		sd.error = n > 1 ? msg + 1 : (char *)"cannot start the process";
+		sd.error = n > 1 ? msg + 1 :
+		    (char *)_("cannot start the process");
 		/* The child exits 127; reaping it reports nothing further. */
 	} else {
 		sd.pid = pid;
@@ -368,6 +374,9 @@ zygote_main(int fd)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(1);       /* the supervisor died before we asked */
+	/* Load the message catalog while the host's files are in view: the
+	 * sandbox's root may not hold it, and its processes may not read it. */
+	(void)_("cannot start the process");
 	r = zmsg_recv(fd, &openshell__supervisor__v1__request__descriptor, &m,
 	    NULL, 0, NULL);
 	if (r <= 0)
@@ -382,11 +391,13 @@ zygote_main(int fd)
 		flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC |
 		    CLONE_NEWPID;
 		if (unshare(flags) < 0) {
-			char msg[256];
+			char	msg[256];
+			int	e = errno;
 
-			snprintf(msg, sizeof msg, "cannot create the sandbox's namespaces: %s%s",
-			    strerror(errno), errno == EPERM && geteuid() != 0 ?
-			    " (sandboxes need the gateway to run as root)" : "");
+			snprintf(msg, sizeof msg,
+			    _("cannot create the sandbox's namespaces: %s%s"),
+			    strerror(e), e != EPERM || geteuid() == 0 ? "" :
+			    _(" (sandboxes need the gateway to run as root)"));
 			z_failed(fd, msg);
 			_exit(1);
 		}
