@@ -136,6 +136,25 @@ openshell: unbekannter policy-Unterbefehl 'frob'
 Aufruf: openshell policy validate|fmt|explain FILE" \
     "unknown subcommand (de): German message and usage"
 
+# --- openshell gateway start: a gateway binary that cannot run -----------------
+# The message comes from the forked child, before any gateway exists; the
+# errno text is the C library's own (translated or not), so only the part
+# before it is compared.
+nobin=$tmp/no-such-dir/openshell-gateway
+mkdir -p "$tmp/state"
+out=$(OPENSHELL_GATEWAY_BIN=$nobin de --state-dir "$tmp/state" gateway start 2>&1)
+rc=$?
+case $rc:$out in
+"1:openshell: $nobin lässt sich nicht ausführen: "?*)
+	ok "gateway start (de): German 'cannot run', exit status 1" ;;
+*)	not_ok "gateway start (de): German 'cannot run', exit status 1"
+	printf 'exit status %s: %s\n' "$rc" "$out" | diag ;;
+esac
+out=$(OPENSHELL_GATEWAY_BIN=$nobin en --state-dir "$tmp/state" gateway start 2>&1)
+rc=$?
+is "$rc:$out" "1:openshell: cannot run $nobin: No such file or directory" \
+    "LANGUAGE=C gateway start: the English 'cannot run' message"
+
 # --- po/de.po covers every string the sources mark today ---------------------
 opts=$(sed -n 's/^XGETTEXT_OPTIONS[ 	]*=[ 	]*//p' "$srcdir/po/Makevars")
 # shellcheck disable=SC2086  # the options are words
