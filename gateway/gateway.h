@@ -212,8 +212,10 @@ struct gw_driver_ops {
 	/* Stop it; `done` runs once it is gone (maybe at once). */
 	void	(*stop)(struct gw *, const char *id, int grace_ms,
 		    void (*done)(struct gw *, const char *id, void *), void *arg);
-	/* After a gateway restart: is the supervisor still there? Attach
-	 * exit monitoring and return true, or return false. */
+	/* After a gateway restart: is the supervisor still there (the
+	 * recorded one, or one running unrecorded: then its pid and start
+	 * time are filled in)? Attach exit monitoring and return true, or
+	 * return false. */
 	bool	(*adopt)(struct gw *, struct store_sandbox *);
 	/* gRPC target of the supervisor's exec service. Caller frees. */
 	char	*(*exec_target)(struct gw *, const char *id);

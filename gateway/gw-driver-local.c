@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -363,21 +364,75 @@ local_stop(struct gw *gw, const char *id, int grace_ms,
 	}
 }
 
+/* The recorded supervisor is still that process, and alive. */
 static bool
-local_adopt(struct gw *gw, struct store_sandbox *sb)
+local_alive(const struct store_sandbox *sb)
 {
-	struct local_sup	*s;
-	int			 fd;
-
-	if (sb->supervisor_pid <= 0 || local_find(gw, sb->id) != NULL)
+	if (sb->supervisor_pid <= 0)
 		return false;
 	if (sb->supervisor_start != 0 &&
 	    local_start_time(sb->supervisor_pid) != sb->supervisor_start)
 		return false;       /* gone, and the pid was reused */
 	/* Dead already, waiting for init to reap it: gone as well. */
-	if (local_state_char(sb->supervisor_pid) == 'Z' ||
-	    local_state_char(sb->supervisor_pid) == 'X')
+	return local_state_char(sb->supervisor_pid) != 'Z' &&
+	    local_state_char(sb->supervisor_pid) != 'X' &&
+	    local_state_char(sb->supervisor_pid) != '\0';
+}
+
+/*
+ * The pid in <dir>/supervisor.lock while a supervisor holds the lock
+ * (sandbox/sup-lock.c), else 0. This finds a supervisor whose pid was
+ * never recorded: the gateway was killed between starting it and
+ * storing the pid.
+ */
+static int
+local_lock_holder(struct gw *gw, const char *id)
+{
+	char	*dir = local_dir(gw, id), *path, buf[24];
+	ssize_t	 n;
+	int	 fd, pid = 0, tries;
+
+	path = xprintf("%s/supervisor.lock", dir);
+	free(dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0)
+		return 0;
+	/* The supervisor locks, then writes its pid: an empty file under a
+	 * held lock is worth a few short waits. */
+	for (tries = 0; tries < 50 && pid == 0; tries++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+			break;                  /* nobody holds it */
+		if (errno != EWOULDBLOCK)
+			break;
+		n = pread(fd, buf, sizeof buf - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = atoi(buf);
+		if (pid <= 0) {
+			pid = 0;
+			usleep(2000);
+		}
+	}
+	close(fd);
+	return pid;
+}
+
+static bool
+local_adopt(struct gw *gw, struct store_sandbox *sb)
+{
+	struct local_sup	*s;
+	int			 fd, pid;
+
+	if (local_find(gw, sb->id) != NULL)
 		return false;
+	if (!local_alive(sb)) {
+		if ((pid = local_lock_holder(gw, sb->id)) <= 0)
+			return false;
+		sb->supervisor_pid = pid;
+		sb->supervisor_start = local_start_time(pid);
+		if (!local_alive(sb))
+			return false;
+	}
 	if ((fd = (int)syscall(SYS_pidfd_open, sb->supervisor_pid, 0)) < 0)
 		return false;
 	s = xcalloc(1, sizeof *s);

@@ -264,9 +264,16 @@ gw_sandbox_adopt_all(struct gw *gw)
 		    all[i].phase != STORE_PHASE_READY &&
 		    all[i].phase != STORE_PHASE_DELETING)
 			continue;
-		if (all[i].supervisor_pid != 0 && gw->driver->adopt(gw, &all[i])) {
+		int recorded = all[i].supervisor_pid;
+
+		/* The driver also finds a supervisor that runs unrecorded
+		 * (the last gateway died before storing its pid). */
+		if (gw->driver->adopt(gw, &all[i])) {
 			log_info("sandbox %s: supervisor %d still running; re-attached",
 			    all[i].name, all[i].supervisor_pid);
+			if (all[i].supervisor_pid != recorded &&
+			    store_sandbox_update(gw->store, &all[i], &err) != 0)
+				log_error("%s", err.msg);
 			continue;
 		}
 		all[i].supervisor_pid = 0;

@@ -41,6 +41,7 @@ struct sup {
 	struct os_rpc_loop	 loop;
 
 	char			*dir;          /* <state>/sandboxes/<id>, 0700 */
+	int			 lock_fd;      /* <dir>/supervisor.lock, held */
 	char			*gateway;      /* gRPC target */
 	char			*id;
 	char			*name;
@@ -124,6 +125,11 @@ void	 sup_gateway_start(struct sup *);   /* watch stream, with reconnects */
 void	 sup_gateway_stop(struct sup *);
 /* Applies a config: compiles the policy, swaps it in, reports the status. */
 void	 sup_apply_config(struct sup *, const SupPbConfig *);
+
+/* Locks <dir>/supervisor.lock for the rest of this process's life and
+ * writes our pid in it (sup-lock.c); -EBUSY when another supervisor of
+ * the sandbox holds it. */
+int	 sup_lock_take(struct sup *, struct os_error *);
 
 /* ------------------------------------------------------------------------
  * Sandbox event log (sup-log.c): /var/log/openshell.log inside the

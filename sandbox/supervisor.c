@@ -170,7 +170,7 @@ main(int argc, char **argv)
 	textdomain(PACKAGE);
 #endif
 	memset(&s, 0, sizeof s);
-	s.zfd = s.proxy_fd = s.dns_fd = -1;
+	s.zfd = s.proxy_fd = s.dns_fd = s.lock_fd = -1;
 	s.isolate = true;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -212,6 +212,12 @@ main(int argc, char **argv)
 	 * /etc files, its log) says its own mode. */
 	umask(022);
 	os_error_clear(&err);
+	/* First the claim on the sandbox: one supervisor each, and one a
+	 * restarted gateway can find (sup-lock.c). */
+	if (sup_lock_take(&s, &err) != 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
 	/* Before any thread: the init must be a child of a single-threaded
 	 * process. And before the secret is read, so that no copy of the
 	 * token ever exists in the sandbox's init. */

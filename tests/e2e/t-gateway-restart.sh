@@ -133,6 +133,32 @@ is "$(os policy get "$a" --json | jq -r '"\(.revision.version) \(.revision.statu
 	"after a second restart: version 3 loaded"
 is "$(os sandbox exec "$a" -- echo again)" "again" "after a second restart: exec works"
 
+# A gateway killed between starting a supervisor and storing its pid:
+# played by a stopped gateway and a store that lost the pid. The next
+# gateway finds the supervisor by its lock and adopts it (no orphan).
+quiet th_gateway_stop
+ida=$(jq -r ".[]|select(.name==\"$a\")|.id" "$TH_DIR/before/sandboxes")
+check "the supervisor holds its sandbox's lock, with its pid" \
+	grep -qx "$pida" "$OPENSHELL_STATE_DIR/sandboxes/$ida/supervisor.lock"
+"$TH_PY" - "$OPENSHELL_STATE_DIR/openshell.db" "$ida" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE sandboxes SET supervisor_pid = 0, supervisor_start = 0 WHERE id = ?", (sys.argv[2],))
+db.commit()
+PY
+th_gateway_restart || bail "restart failed"
+is "$(th_sb_pid "$a")" "$pida" "an unrecorded supervisor is found by its lock: its pid is back"
+is "$(th_sb_field "$a" .phase)" SANDBOX_PHASE_READY "... and its sandbox is ready"
+is "$(os sandbox exec "$a" -- echo adopted)" "adopted" "... and exec reaches it"
+# A second supervisor for the same sandbox refuses to start.
+out=$("$OS_BUILDDIR/openshell-sandbox" --gateway "unix:$OPENSHELL_STATE_DIR/gateway.sock" \
+	--dir "$OPENSHELL_STATE_DIR/sandboxes/$ida" --secret-fd 3 --name "$a" 3</dev/null 2>&1)
+rc=$?
+is "$rc" 1 "a second supervisor for a sandbox exits 1"
+like "$out" "another supervisor \(pid $pida\) already runs this sandbox \(.*/sandboxes/$ida/supervisor\.lock is locked\)" \
+	"... saying which one runs it"
+check "... and the first one keeps running" kill -0 "$pida"
+
 # Deleting after a restart stops the adopted supervisor.
 quiet os sandbox delete "$a"
 check "deleting an adopted sandbox stops its supervisor" th_wait 10 th_gone "$pida"
