@@ -5,7 +5,7 @@ lib_libopenshell_a_SOURCES = lib/openshell.h \
 	lib/xmalloc.c lib/buf.c lib/error.c lib/diag.c lib/log.c lib/util.c \
 	lib/glob.c lib/policy.c lib/policy-yaml.c lib/policy-emit.c \
 	lib/policy-validate.c lib/match.c lib/net.c lib/ssrf.c lib/resolve.c \
-	lib/compose.c lib/diff.c lib/x509.c lib/kv.c
+	lib/compose.c lib/diff.c lib/x509.c lib/kv.c lib/denials.c
 lib_libopenshell_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(OPENSSL_CFLAGS)
 LIBOPENSHELL = lib/libopenshell.a $(YAML_LIBS) $(OPENSSL_LIBS) $(LIBS)
 

@@ -610,4 +610,64 @@ struct x509_st *os_x509_reissue(struct x509_st *tmpl,
 	     const struct os_cert_request *, struct x509_st *issuer,
 	     struct evp_pkey_st *issuer_key, struct os_error *);
 
+/* ------------------------------------------------------------------------
+ * The denial table (denials.c): what the proxy denied, or would have
+ * (audit, permissive), grouped by (host, port, binary, stage) with counts,
+ * first and last time and up to OS_DENIAL_SAMPLES distinct L7 samples
+ * (method, path, decision). It is bounded: past max_groups, denials of
+ * new groups are only counted (dropped). This is what the denial
+ * aggregator turns into proposed policy chunks. No I/O.
+ */
+#define OS_DENIAL_SAMPLES	16
+
+/* One denial as the proxy reports it; borrowed by os_denials_add. */
+struct os_denial_event {
+	const char	*host;
+	uint16_t	 port;
+	const char	*binary;      /* "" when unknown */
+	const char	*stage;       /* "l4_deny", "l7_deny", "l7_audit", "ssrf", ... */
+	const char	*reason;
+	const char	*method;      /* L7 only, else NULL */
+	const char	*path;        /* L7 only: the canonical path */
+	const char	*decision;    /* L7 only: "deny", "audit", "allow_permissive" */
+	bool		 permissive;  /* logged and allowed */
+	int64_t		 ts_ms;
+};
+
+struct os_denial_sample {
+	char		*method;
+	char		*path;
+	char		*decision;
+	uint64_t	 count;
+};
+
+struct os_denial_group {
+	char			*host;
+	uint16_t		 port;
+	char			*binary;
+	char			*stage;
+	char			*reason;      /* the latest */
+	uint64_t		 count;
+	int64_t			 first_ms;
+	int64_t			 last_ms;
+	bool			 permissive;  /* the latest was allowed anyway */
+	struct os_denial_sample	 samples[OS_DENIAL_SAMPLES];
+	size_t			 nsamples;
+	uint64_t		 unsampled;   /* L7 denials past the distinct samples kept */
+};
+
+/* Owns its groups and their strings: os_denials_free. */
+struct os_denials {
+	struct os_denial_group	*groups;      /* in order of first denial */
+	size_t			 n;
+	size_t			 cap;
+	size_t			 max_groups;
+	uint64_t		 dropped;     /* denials of groups past max_groups */
+};
+
+void	 os_denials_init(struct os_denials *, size_t max_groups);
+/* Counts a denial in its group (made if needed); copies what it keeps. */
+void	 os_denials_add(struct os_denials *, const struct os_denial_event *);
+void	 os_denials_free(struct os_denials *);
+
 #endif /* OPENSHELL_H */

@@ -59,6 +59,7 @@ struct sup {
 
 	/* Policy. */
 	SupPbConfig		*config;       /* last config received */
+	struct os_denials	 denials;      /* for the denial aggregator */
 	struct os_matcher	*matcher;      /* last good compiled revision */
 	uint32_t		 loaded_version;
 	uint32_t		 reported_version;

@@ -22,6 +22,9 @@
 #include "sandbox.h"
 #include "tls.h"
 
+/* Groups of the denial table: endpoints and programs an agent tried. */
+#define SUP_DENIAL_GROUPS	1024
+
 static void
 sup_usage(FILE *f)
 {
@@ -67,6 +70,30 @@ sup_proxy_log(void *arg, enum os_log_level level, const char *target,
 	sup_log_line(arg, level, target, line);
 }
 
+/* Every denial (and would-deny) the proxy reports goes into the denial
+ * table, with its L7 sample. */
+static void
+sup_proxy_denial(void *arg, const struct proxy_denial *d)
+{
+	struct sup		*s = arg;
+	struct os_denial_event	 e;
+
+	memset(&e, 0, sizeof e);
+	e.host = d->host;
+	e.port = d->port;
+	e.binary = d->binary;
+	e.stage = d->stage;
+	e.reason = d->reason;
+	e.method = d->method;
+	e.path = d->path;
+	if (d->method != NULL)
+		e.decision = strcmp(d->stage, "l7_audit") == 0 ? "audit" :
+		    d->permissive ? "allow_permissive" : "deny";
+	e.permissive = d->permissive;
+	e.ts_ms = d->ts_ms;
+	os_denials_add(&s->denials, &e);
+}
+
 static int
 sup_proxy_start(struct sup *s, struct os_error *err)
 {
@@ -104,6 +131,7 @@ sup_proxy_start(struct sup *s, struct os_error *err)
 	o.ca = s->ca;
 	o.upstream_tls = s->upstream_tls;
 	o.log = sup_proxy_log;
+	o.denial = sup_proxy_denial;
 	o.arg = s;
 	return proxy_start(&o, &s->proxy, err);
 }
@@ -171,6 +199,7 @@ main(int argc, char **argv)
 #endif
 	memset(&s, 0, sizeof s);
 	s.zfd = s.proxy_fd = s.dns_fd = s.lock_fd = -1;
+	os_denials_init(&s.denials, SUP_DENIAL_GROUPS);
 	s.isolate = true;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -281,6 +310,7 @@ main(int argc, char **argv)
 	waitpid(s.zygote_pid, &status, 0);
 	if (s.matcher != NULL)
 		os_matcher_unref(s.matcher);
+	os_denials_free(&s.denials);
 	sup_tls_free(&s);
 	if (s.config != NULL)
 		protobuf_c_message_free_unpacked(&s.config->base, NULL);
