@@ -6,6 +6,8 @@
 #
 #   1. keep-alive HTTPS requests per second: N connections, one GET of a
 #      small body in flight on each, runs interleaved, median of runs;
+#      the relay also with sandbox_log_level=warn (relay_warn), which
+#      shows what shipping every allow line to the gateway costs;
 #   2. the cost of a new connection with a warm leaf cache: one after
 #      another, TCP (+ CONNECT) + TLS handshake + one GET + close.
 #
@@ -165,7 +167,7 @@ load() {
 	case $where in
 	direct) "$LOAD" "$mode" --to "srv.test:$PORT" --addr "$ip:$PORT" \
 		--cafile "$TH_DIR/ca/ca.pem" "$@" ;;
-	relay) os sandbox exec "$NAME" -- "$SLOAD" "$mode" --to "srv.test:$PORT" \
+	relay|relay_warn) os sandbox exec "$NAME" -- "$SLOAD" "$mode" --to "srv.test:$PORT" \
 		--proxy 127.0.0.1:3128 --cafile /etc/openshell-tls/openshell-ca.pem "$@" </dev/null ;;
 	mitmproxy) "$LOAD" "$mode" --to "$ip:$PORT" --sni srv.test \
 		--proxy "127.0.0.1:$mitm_port" --cafile "$TH_DIR/mitm/mitmproxy-ca-cert.pem" "$@" ;;
@@ -180,7 +182,10 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # us_per DELTA_TICKS N: microseconds of CPU per unit.
 us_per() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "nan" }'; }
 
-wheres="direct relay"
+# relay_warn: the relay with sandbox_log_level=warn, so that allowed
+# requests are logged in the sandbox's file only, not shipped to the
+# gateway and stored there: what that logging costs.
+wheres="direct relay relay_warn"
 [ -n "$mitm_port" ] && wheres="$wheres mitmproxy"
 
 # The first connection through the relay mints the leaf: that is not
@@ -197,6 +202,8 @@ declare -A rps cpu_line
 for w in $wheres; do rps[$w]=""; done
 for r in $(seq 1 $RUNS); do
 	for w in $wheres; do
+		[ "$w" = relay_warn ] && { os settings set sandbox_log_level warn --sandbox "$NAME" >/dev/null ||
+			fail "cannot set sandbox_log_level"; sleep 0.3; }
 		s0=$(cpu $srv_pid); p0=$(cpu "${sup_pid:-0}"); g0=$(cpu "${gw_pid:-0}"); m0=$(cpu "${mitm_pid:-0}")
 		out=$(load "$w" get --conns $CONNS --seconds $SECS --warmup $WARMUP 2>"$TH_DIR/load.err") ||
 			fail "$w: $(cat "$TH_DIR/load.err")"
@@ -205,10 +212,12 @@ for r in $(seq 1 $RUNS); do
 		rps[$w]+=" $(kv req_per_s "$out")"
 		# Per request over the whole run (warm-up included), from /proc.
 		total=$(kv total "$out")
-		[ "$w" = relay ] && relay_done=$((relay_done + total))
+		case $w in relay|relay_warn) relay_done=$((relay_done + total)) ;; esac
+		[ "$w" = relay_warn ] && { os settings unset sandbox_log_level --sandbox "$NAME" >/dev/null ||
+			fail "cannot unset sandbox_log_level"; sleep 0.3; }
 		line="client=$(kv cpu_us_per_req "$out") upstream=$(us_per $(($(cpu $srv_pid) - s0)) "$total")"
 		case $w in
-		relay) line+=" relay=$(us_per $(($(cpu "${sup_pid:-0}") - p0)) "$total") gateway=$(us_per $(($(cpu "${gw_pid:-0}") - g0)) "$total")" ;;
+		relay|relay_warn) line+=" relay=$(us_per $(($(cpu "${sup_pid:-0}") - p0)) "$total") gateway=$(us_per $(($(cpu "${gw_pid:-0}") - g0)) "$total")" ;;
 		mitmproxy) line+=" mitmproxy=$(us_per $(($(cpu "$mitm_pid") - m0)) "$total")" ;;
 		esac
 		cpu_line[$w]=$line
@@ -224,12 +233,14 @@ echo "$line (median of $RUNS runs of ${SECS}s, $CONNS connections, ${BODY}-byte 
 for w in $wheres; do echo "  runs $w:${rps[$w]}"; done
 for w in $wheres; do echo "cpu_us_per_req $w: ${cpu_line[$w]} (last run; from /proc over the whole run)"; done
 echo "ratio l7_vs_direct: $(ratio "${med[relay]}" "${med[direct]}") (relay ${med[relay]} req/s, direct ${med[direct]} req/s)"
+echo "ratio l7_warnlog_vs_direct: $(ratio "${med[relay_warn]}" "${med[direct]}") (relay with sandbox_log_level=warn: allowed requests logged in the sandbox only)"
 [ -n "$mitm_port" ] &&
 	echo "ratio l7_vs_mitmproxy: $(ratio "${med[relay]}" "${med[mitmproxy]}") (relay ${med[relay]} req/s, mitmproxy ${med[mitmproxy]} req/s)"
 
 # 2. New connections, one after another, leaf cache warm.
 declare -A hs_ms hs_rate hs_cpu
-for w in $wheres; do
+hs_wheres=${wheres/ relay_warn/}   # the log level does not change a handshake
+for w in $hs_wheres; do
 	p0=$(cpu "${sup_pid:-0}"); m0=$(cpu "${mitm_pid:-0}")
 	out=$(load "$w" handshake --seconds $HS_SECS 2>"$TH_DIR/load.err") ||
 		fail "$w handshake: $(cat "$TH_DIR/load.err")"
@@ -245,12 +256,12 @@ for w in $wheres; do
 	esac
 done
 line="handshake_ms"
-for w in $wheres; do line+=" $w=${hs_ms[$w]}"; done
+for w in $hs_wheres; do line+=" $w=${hs_ms[$w]}"; done
 echo "$line (new connection + one GET + close, one at a time, ${HS_SECS}s each; relay and mitmproxy include CONNECT; first relay connection, cold leaf cache: ${cold_ms} ms)"
 line="handshake_per_s"
-for w in $wheres; do line+=" $w=${hs_rate[$w]}"; done
+for w in $hs_wheres; do line+=" $w=${hs_rate[$w]}"; done
 echo "$line"
-for w in $wheres; do echo "cpu_us_per_conn $w: ${hs_cpu[$w]}"; done
+for w in $hs_wheres; do echo "cpu_us_per_conn $w: ${hs_cpu[$w]}"; done
 # Every request answered through the relay was decided and logged first
 # (the sandbox's own log file: the gateway's copy may be thinned).
 decided=$(cat "$GW"/sandboxes/*/log/openshell.log 2>/dev/null | grep -c 'l7_decision=allow')
