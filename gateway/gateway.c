@@ -113,7 +113,7 @@ gw_lock(struct gw *gw, struct os_error *err)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(path);
 	if (fd < 0)
-		return os_error_set(err, -errno, "cannot open the lock file in %s: %s",
+		return os_error_set(err, -errno, _("cannot open the lock file in %s: %s"),
 		    gw->state_dir, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
@@ -201,7 +201,7 @@ gw_write_pid(struct gw *gw, struct os_error *err)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n || close(fd) < 0 ||
 	    rename(tmp, path) < 0) {
-		os_error_set(err, -errno, "cannot write %s: %s", path, strerror(errno));
+		os_error_set(err, -errno, _("cannot write %s: %s"), path, strerror(errno));
 		free(path);
 		free(tmp);
 		return err->code;
@@ -221,7 +221,7 @@ gw_daemonize(struct gw *gw, struct os_error *err)
 	logpath = xprintf("%s/gateway.log", gw->state_dir);
 	fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		os_error_set(err, -errno, "cannot open %s: %s", logpath, strerror(errno));
+		os_error_set(err, -errno, _("cannot open %s: %s"), logpath, strerror(errno));
 		free(logpath);
 		return err->code;
 	}
