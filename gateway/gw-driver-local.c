@@ -71,53 +71,50 @@ local_dir(struct gw *gw, const char *id)
 	return xprintf("%s/%s", gw->sandboxes_dir, id);
 }
 
-/* Field 3 of /proc/<pid>/stat: 'Z' for a zombie, 0 when there is none. */
-static char
-local_state_char(int pid)
-{
-	char	 path[64], buf[1024], *p;
-	ssize_t	 n;
-	int	 fd;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return 0;
-	return p[2];
-}
-
-/* Field 22 of /proc/<pid>/stat: tells a reused pid from the original. */
-static uint64_t
-local_start_time(int pid)
+/*
+ * Fields 3 (state: 'Z' for a zombie) and 22 (start time: tells a reused
+ * pid from the original) of /proc/<pid>/stat, from one read; false, with
+ * both zero, when there is no such process.
+ */
+static bool
+local_stat(int pid, char *state, uint64_t *start)
 {
 	char			 path[64], buf[1024], *p;
 	unsigned long long	 v = 0;
 	ssize_t			 n;
 	int			 fd, field;
 
+	*state = 0;
+	*start = 0;
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
+		return false;
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return false;
 	buf[n] = '\0';
 	/* The command name may hold spaces and parentheses: skip past the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return 0;
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return false;
+	*state = p[2];
 	for (field = 2; *p != '\0' && field < 22; p++) {
 		if (*p == ' ')
 			field++;
 	}
 	sscanf(p, "%llu", &v);
-	return v;
+	*start = v;
+	return true;
+}
+
+static uint64_t
+local_start_time(int pid)
+{
+	uint64_t	start;
+	char		state;
+
+	local_stat(pid, &state, &start);
+	return start;
 }
 
 static char *
@@ -368,15 +365,16 @@ local_stop(struct gw *gw, const char *id, int grace_ms,
 static bool
 local_alive(const struct store_sandbox *sb)
 {
-	if (sb->supervisor_pid <= 0)
+	uint64_t	start;
+	char		state;
+
+	if (sb->supervisor_pid <= 0 ||
+	    !local_stat(sb->supervisor_pid, &state, &start))
 		return false;
-	if (sb->supervisor_start != 0 &&
-	    local_start_time(sb->supervisor_pid) != sb->supervisor_start)
+	if (sb->supervisor_start != 0 && start != sb->supervisor_start)
 		return false;       /* gone, and the pid was reused */
 	/* Dead already, waiting for init to reap it: gone as well. */
-	return local_state_char(sb->supervisor_pid) != 'Z' &&
-	    local_state_char(sb->supervisor_pid) != 'X' &&
-	    local_state_char(sb->supervisor_pid) != '\0';
+	return state != 'Z' && state != 'X';
 }
 
 /*

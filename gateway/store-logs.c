@@ -110,6 +110,13 @@ log_trim(struct store *st, const char *sandbox_id, int64_t last, size_t keep,
 	return rc < 0 ? rc : 0;
 }
 
+/* A line's sandbox id; NULL is "" (which no sandbox has: the insert fails). */
+static const char *
+log_sid(const struct store_log *l)
+{
+	return l->sandbox_id != NULL ? l->sandbox_id : "";
+}
+
 /*
  * keep 0 = no limit. Lines are telemetry, committed without an fsync
  * (store_op_begin_relaxed): a busy sandbox sends tens of batches a
@@ -128,10 +135,9 @@ store_log_append(struct store *st, struct store_log *logs, size_t n,
 	if ((rc = store_op_begin_relaxed(st, err)) != 0)
 		return rc;
 	for (i = 0; i < n && rc == 0; i++) {
-		sid = logs[i].sandbox_id != NULL ? logs[i].sandbox_id : "";
+		sid = log_sid(&logs[i]);
 		/* One lookup per run of lines of one sandbox. */
-		if ((i == 0 || strcmp(sid, logs[i - 1].sandbox_id != NULL ?
-		    logs[i - 1].sandbox_id : "") != 0) &&
+		if ((i == 0 || strcmp(sid, log_sid(&logs[i - 1])) != 0) &&
 		    (last = log_last_seq(st, sid, err)) < 0) {
 			rc = -EIO;
 			break;
@@ -157,8 +163,7 @@ store_log_append(struct store *st, struct store_log *logs, size_t n,
 			logs[i].seq = (uint64_t)++last;
 		/* Trim once per run of lines of one sandbox. */
 		if (rc == 0 && keep > 0 && (i + 1 == n ||
-		    logs[i + 1].sandbox_id == NULL ||
-		    strcmp(logs[i + 1].sandbox_id, sid) != 0))
+		    strcmp(log_sid(&logs[i + 1]), sid) != 0))
 			rc = log_trim(st, sid, last, keep, err);
 	}
 	rc = store_op_end(st, rc, err);

@@ -525,7 +525,7 @@ l7_decide_variants(struct pconn *c, struct os_l7_request *r,
 	os_matcher_l7(c->matcher, &c->dec, r, d);
 	/* Most paths have neither: no copy on the hot path. */
 	for (p = orig; *p != '\0'; p++) {
-		if (*p == '%' && l7_is_esc_slash(p))
+		if (l7_is_esc_slash(p))
 			have |= L7_V_SLASH;
 		else if (*p == ';')
 			have |= L7_V_PARAMS;
