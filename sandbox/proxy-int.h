@@ -112,6 +112,9 @@ struct pconn {
 
 	/* An inspected tunnel (proxy-l7.c). */
 	struct l7		*l7;
+	/* Its held-back sends go out in the loop's check phase. */
+	TAILQ_ENTRY(pconn)	 flush_entry;
+	bool			 flush_queued;
 
 	/* Response being written. */
 	struct os_buf		 out;
@@ -121,6 +124,7 @@ struct pconn {
 };
 
 TAILQ_HEAD(pconn_list, pconn);
+TAILQ_HEAD(pconn_flushq, pconn);
 
 struct proxy {
 	struct proxy_options	 opts;
@@ -132,6 +136,14 @@ struct proxy {
 	struct proxy_idcache	*ids;
 	struct pconn_list	 conns;
 	size_t			 nconns;         /* allocated, closing ones too */
+	/*
+	 * Inspected tunnels with sends held back until every ready socket
+	 * of this loop iteration was read: a peer woken once takes a batch
+	 * of records, where writing each at once woke it for every one.
+	 */
+	struct pconn_flushq	 flushq;
+	uv_check_t		 flush;
+	bool			 flush_open;
 	struct proxy_stats	 stats;
 	uint64_t		 next_id;
 	bool			 stopping;
@@ -195,6 +207,8 @@ struct pconn_l7_deny {
 };
 void	 pconn_l7_start(struct pconn *, const char *early, size_t nearly);
 void	 pconn_l7_free(struct pconn *);
+/* The check phase: sends every queued tunnel's held-back output. */
+void	 pconn_l7_flush(uv_check_t *);
 /* Decides (logs, reports) one request; true to forward it, false with
  * deny filled for the 403. tls: "terminated" or "none" for the log. */
 bool	 pconn_l7_decide(struct pconn *, const char *method, const char *path,

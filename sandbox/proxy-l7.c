@@ -21,8 +21,12 @@
  * stops the reads of the side feeding it (TCP pushes back on the sender).
  *
  * While the state machine runs, what it sends a side is held back (up
- * to L7_CORK_MAX) and goes out when it returns: a response head and its
- * body leave as one TLS record in one write, not two.
+ * to L7_CORK_MAX): a response head and its body leave as one TLS record
+ * in one write, not two. What is held back goes out in the loop's check
+ * phase, once every socket that was ready has been read: under load the
+ * agent and the upstream then get their records in bursts and wake once
+ * for many, where sending each at once woke them (an IPI, a context
+ * switch) for every one.
  */
 #include "config.h"
 
@@ -89,7 +93,7 @@ struct l7 {
 	bool			 closing;     /* flush, then close */
 	char			*up_error;    /* upstream TLS failed: answer this */
 	bool			 lingering;
-	bool			 corked;      /* in l7_process: sends are held back */
+	bool			 corked;      /* sends are held back (l7_process, then until the flush) */
 	uint64_t		 nreq;
 	uint64_t		 active_ms;   /* loop time of the last read */
 };
@@ -1098,6 +1102,20 @@ l7_reads(struct l7 *l)
  * The state machine
  */
 static void
+l7_queue_flush(struct l7 *l)
+{
+	struct pconn	*c = l->c;
+	struct proxy	*p = c->p;
+
+	if (c->flush_queued)
+		return;
+	if (TAILQ_EMPTY(&p->flushq))
+		uv_check_start(&p->flush, pconn_l7_flush);
+	TAILQ_INSERT_TAIL(&p->flushq, c, flush_entry);
+	c->flush_queued = true;
+}
+
+static void
 l7_process(struct l7 *l)
 {
 	bool	progress = true;
@@ -1146,10 +1164,38 @@ l7_process(struct l7 *l)
 			break;
 		}
 	}
-	l->corked = false;
-	side_uncork(&l->up);
-	side_uncork(&l->cli);
+	if (l->c->state == PC_RELAY && !l->closing && !l->lingering &&
+	    !l->c->p->stopping && (l->up.cork.len != 0 || l->cli.cork.len != 0)) {
+		/* Still corked: more may join before the check phase. */
+		l7_queue_flush(l);
+	} else {
+		l->corked = false;
+		side_uncork(&l->up);
+		side_uncork(&l->cli);
+	}
 	l7_reads(l);
+}
+
+void
+pconn_l7_flush(uv_check_t *h)
+{
+	struct proxy	*p = h->data;
+	struct pconn	*c;
+	struct l7	*l;
+
+	while ((c = TAILQ_FIRST(&p->flushq)) != NULL) {
+		TAILQ_REMOVE(&p->flushq, c, flush_entry);
+		c->flush_queued = false;
+		if ((l = c->l7) == NULL || c->state != PC_RELAY)
+			continue;
+		l->corked = false;
+		side_uncork(&l->up);
+		if (c->state == PC_RELAY)
+			side_uncork(&l->cli);
+		if (c->state == PC_RELAY)
+			l7_reads(l);
+	}
+	uv_check_stop(h);
 }
 
 static void

@@ -245,6 +245,10 @@ pconn_close(struct pconn *c)
 		return;
 	c->state = PC_CLOSING;
 	TAILQ_REMOVE(&p->conns, c, entry);
+	if (c->flush_queued) {
+		TAILQ_REMOVE(&p->flushq, c, flush_entry);
+		c->flush_queued = false;
+	}
 	p->stats.active--;
 	pconn_dial_abort(c);
 	if (c->spliced) {       /* before the fds they watch are closed */
@@ -692,6 +696,7 @@ proxy_start(const struct proxy_options *opts, struct proxy **out,
 	p->no_splice = getenv("OPENSHELL_PROXY_SPLICE") != NULL &&
 	    strcmp(getenv("OPENSHELL_PROXY_SPLICE"), "0") == 0;
 	TAILQ_INIT(&p->conns);
+	TAILQ_INIT(&p->flushq);
 	p->ids = proxy_idcache_new(opts->init_pid);
 	uv_tcp_init(opts->uv, &p->listener);
 	p->listener.data = p;
@@ -707,6 +712,9 @@ proxy_start(const struct proxy_options *opts, struct proxy **out,
 		proxy_idcache_free(p->ids);
 		return rc;
 	}
+	uv_check_init(opts->uv, &p->flush);
+	p->flush.data = p;
+	p->flush_open = true;
 	*out = p;
 	return 0;
 }
@@ -721,12 +729,21 @@ on_listener_closed(uv_handle_t *h)
 }
 
 static void
+on_flush_closed(uv_handle_t *h)
+{
+	struct proxy	*p = h->data;
+
+	p->flush_open = false;
+	proxy_maybe_done(p);
+}
+
+static void
 proxy_maybe_done(struct proxy *p)
 {
 	void	(*done)(void *);
 	void	 *arg;
 
-	if (!p->stopping || p->listener_open || p->nconns != 0)
+	if (!p->stopping || p->listener_open || p->flush_open || p->nconns != 0)
 		return;
 	done = p->done;
 	arg = p->done_arg;
@@ -751,6 +768,7 @@ proxy_stop(struct proxy *p, void (*done)(void *), void *arg)
 	while ((c = TAILQ_FIRST(&p->conns)) != NULL)
 		pconn_close(c);
 	uv_close((uv_handle_t *)&p->listener, on_listener_closed);
+	uv_close((uv_handle_t *)&p->flush, on_flush_closed);
 }
 
 void
