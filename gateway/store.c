@@ -128,6 +128,31 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;"
 	"CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
 	"  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;",
+	/*
+	 * 2: logs keyed by (sandbox_id, seq) alone. As a rowid table every
+	 * line was written twice, to the table and to the index of its
+	 * primary key, and trimmed twice; a busy L7 endpoint logs thousands
+	 * of lines a second, each stored and later trimmed.
+	 */
+	"CREATE TABLE logs_v2 ("
+	"  sandbox_id TEXT NOT NULL"
+	"    REFERENCES sandboxes (id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  ts_ms INTEGER NOT NULL,"
+	"  level TEXT,"
+	"  severity INTEGER NOT NULL,"
+	"  target TEXT,"
+	"  source TEXT,"
+	"  message TEXT,"
+	"  fields BLOB,"
+	"  PRIMARY KEY (sandbox_id, seq)"
+	") WITHOUT ROWID;"
+	"INSERT INTO logs_v2 (sandbox_id, seq, ts_ms, level, severity, target,"
+	"  source, message, fields)"
+	"  SELECT sandbox_id, seq, ts_ms, level, severity, target, source,"
+	"  message, fields FROM logs;"
+	"DROP TABLE logs;"
+	"ALTER TABLE logs_v2 RENAME TO logs;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)OS_NELEM(migrations))

@@ -245,9 +245,9 @@ t_migrations_new_file(void)
 
 	tdb_init(&t);
 	st = tdb_open(&t);
-	CHECK_INT(store_schema_version(st), 1);
+	CHECK_INT(store_schema_version(st), 2);
 	db = raw_open(t.path);
-	CHECK_INT(raw_int(db, "PRAGMA user_version"), 1);
+	CHECK_INT(raw_int(db, "PRAGMA user_version"), 2);
 	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'table' AND name IN ('sandboxes', 'policy_revisions', "
 	    "'settings', 'logs', 'draft_chunks', 'denials', 'history')"), 7);
@@ -258,7 +258,78 @@ t_migrations_new_file(void)
 
 	/* A second open finds nothing to do and keeps the version. */
 	st = tdb_open(&t);
-	CHECK_INT(store_schema_version(st), 1);
+	CHECK_INT(store_schema_version(st), 2);
+	store_close(st);
+	tdb_done(&t);
+}
+
+/*
+ * A version 1 file (logs as a rowid table with a separate primary-key
+ * index) is migrated in place: every line, its seq and its fields kept,
+ * and lines appended afterwards go on from the last seq.
+ */
+static void
+t_migration_logs_without_rowid(void)
+{
+	struct tdb		 t;
+	struct store		*st;
+	struct store_log	*v;
+	struct os_error		 err = { 0 };
+	sqlite3			*db;
+	size_t			 n;
+	int			 rc;
+
+	tdb_init(&t);
+	st = tdb_open(&t);
+	add_sandbox(st, "sb-1", "demo");
+	store_close(st);
+	/* Back to version 1's logs table, with two lines in it. */
+	db = raw_open(t.path);
+	rc = sqlite3_exec(db,
+	    "DROP TABLE logs;"
+	    "CREATE TABLE logs ("
+	    "  sandbox_id TEXT NOT NULL"
+	    "    REFERENCES sandboxes (id) ON DELETE CASCADE,"
+	    "  seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, level TEXT,"
+	    "  severity INTEGER NOT NULL, target TEXT, source TEXT,"
+	    "  message TEXT, fields BLOB, PRIMARY KEY (sandbox_id, seq));"
+	    "INSERT INTO logs VALUES ('sb-1', 41, 100, 'warn', 1, 'proxy',"
+	    "  'sandbox', 'action=deny', x'3a00');"
+	    "INSERT INTO logs VALUES ('sb-1', 42, 101, 'info', 2, 'proxy',"
+	    "  'sandbox', 'action=allow', NULL);"
+	    "PRAGMA user_version = 1;", NULL, NULL, NULL);
+	CHECK_INT(rc, SQLITE_OK);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "tbl_name = 'logs' AND type = 'index'"), 1);
+	sqlite3_close(db);
+
+	st = tdb_open(&t);
+	CHECK_INT(store_schema_version(st), 2);
+	db = raw_open(t.path);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'logs' AND sql LIKE '%WITHOUT ROWID'"), 1);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "tbl_name = 'logs' AND type = 'index'"), 0);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'logs_v2'"), 0);
+	sqlite3_close(db);
+	append_logs(st, "sb-1", 1, 0, "info", "sandbox", 102);
+	CHECK_INT(store_log_query(st, "sb-1", 0, NULL, NULL, 0, 0, &v, &n, &err),
+	    0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_INT(v[0].seq, 41);
+		CHECK_STR(v[0].message, "action=deny");
+		CHECK_STR(v[0].level, "warn");
+		CHECK_INT(v[0].fields_len, 2);
+		CHECK_INT(v[1].seq, 42);
+		CHECK_INT(v[2].seq, 43);
+		CHECK_STR(v[2].message, "line 102");
+	}
+	store_logs_free(v, n);
+	/* The foreign key still holds: a sandbox's lines go with it. */
+	CHECK_INT(store_sandbox_delete(st, "sb-1", &err), 0);
+	CHECK_INT(store_log_count(st, "sb-1"), 0);
 	store_close(st);
 	tdb_done(&t);
 }
@@ -349,7 +420,7 @@ t_newer_schema_refused(void)
 	CHECK_INT(store_open(t.path, &st, &err), -EIO);
 	CHECK(st == NULL);
 	CHECK_CONTAINS(err.msg, "database schema version 7 is newer than this "
-	    "gateway (1); upgrade openshell");
+	    "gateway (2); upgrade openshell");
 	/* Nothing was touched. */
 	CHECK_INT(count_rows(t.path, "PRAGMA user_version"), 7);
 	CHECK_INT(count_rows(t.path, "SELECT count(*) FROM sandboxes"), 1);
@@ -358,11 +429,11 @@ t_newer_schema_refused(void)
 	unlink(t.path);
 	db = NULL;
 	CHECK_INT(sqlite3_open(t.path, &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL),
+	CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(store_open(t.path, &st, &err), -EIO);
-	CHECK_CONTAINS(err.msg, "database schema version 2 is newer");
+	CHECK_CONTAINS(err.msg, "database schema version 3 is newer");
 	db = raw_open(t.path);
 	CHECK_INT(raw_int(db, "SELECT journal_mode = 'delete' FROM "
 	    "pragma_journal_mode"), 1);
@@ -1338,6 +1409,7 @@ int
 main(void)
 {
 	TAP_RUN(t_migrations_new_file);
+	TAP_RUN(t_migration_logs_without_rowid);
 	TAP_RUN(t_pragmas);
 	TAP_RUN(t_file_mode);
 	TAP_RUN(t_open_errors);
