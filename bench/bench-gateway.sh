@@ -90,8 +90,8 @@ EOF
 
 # kv KEY LINE: the value of key=value in a line of gateway-load output.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+# median, ratio
+. "$OS_SRCDIR/bench/lib.sh"
 
 # 1. Unary rate: Health and GetSandboxConfig interleaved, median of runs.
 declare -A per_s

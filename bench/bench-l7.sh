@@ -175,8 +175,8 @@ load() {
 }
 # kv KEY LINE: the value of key=value in a line of l7-load output.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+# median, ratio
+. "$OS_SRCDIR/bench/lib.sh"
 # cpu PID: user + system clock ticks of a process, 0 when it is gone.
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # us_per DELTA_TICKS N: microseconds of CPU per unit.

@@ -90,9 +90,8 @@ run_load() {
 	esac
 }
 
-# median of the arguments
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+# median, ratio
+. "$OS_SRCDIR/bench/lib.sh"
 
 wheres="direct tunnel"
 [ -n "$tp_port" ] && wheres="$wheres tinyproxy"

@@ -10,7 +10,7 @@ include bench/scripts.mk
 include bench/gateway.mk
 include bench/l7.mk
 noinst_PROGRAMS += $(BENCH_PROGS)
-EXTRA_DIST += $(BENCH_SH)
+EXTRA_DIST += $(BENCH_SH) bench/lib.sh
 
 bench-smoke: $(BENCH_PROGS) all
 	@fail=0; \
