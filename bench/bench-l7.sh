@@ -196,6 +196,7 @@ cold_ms=$(kv first_ms "$out")
 # Answers the relay gave, to hold against the decisions it logged.
 relay_done=$(( $(kv n "$out") + 1 ))
 
+read -r st_t st_s <<<"$(steal_mark)"
 # 1. Keep-alive requests per second, runs interleaved so that drift hits
 # every contender alike; CPU per request of the processes involved.
 declare -A rps cpu_line
@@ -236,6 +237,7 @@ echo "ratio l7_vs_direct: $(ratio "${med[relay]}" "${med[direct]}") (relay ${med
 echo "ratio l7_warnlog_vs_direct: $(ratio "${med[relay_warn]}" "${med[direct]}") (relay with sandbox_log_level=warn: allowed requests logged in the sandbox only)"
 [ -n "$mitm_port" ] &&
 	echo "ratio l7_vs_mitmproxy: $(ratio "${med[relay]}" "${med[mitmproxy]}") (relay ${med[relay]} req/s, mitmproxy ${med[mitmproxy]} req/s)"
+echo "host_steal_pct: $(steal_pct $st_t $st_s) (CPU time the hypervisor took from this machine during the keep-alive runs)"
 
 # 2. New connections, one after another, leaf cache warm.
 declare -A hs_ms hs_rate hs_cpu

@@ -97,6 +97,7 @@ wheres="direct tunnel"
 [ -n "$tp_port" ] && wheres="$wheres tinyproxy"
 
 # 1. Throughput: runs interleaved so drift hits every contender alike.
+read -r st_t st_s <<<"$(steal_mark)"
 declare -A down up tput
 for w in $wheres; do down[$w]=""; up[$w]=""; done
 for r in $(seq 1 $RUNS); do
@@ -114,6 +115,7 @@ done
 echo "$line"
 echo "ratio tunnel_vs_direct: $(ratio "${tput[tunnel]}" "${tput[direct]}") (pass >= 0.75)"
 [ -n "$tp_port" ] && echo "ratio tunnel_vs_tinyproxy: $(ratio "${tput[tunnel]}" "${tput[tinyproxy]}") (pass >= 1.0)"
+echo "host_steal_pct: $(steal_pct $st_t $st_s) (CPU time the hypervisor took from this machine during the throughput runs)"
 
 # 2. New connections per second (CONNECT + decision + identity + dial).
 declare -A rate

@@ -5,3 +5,14 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? 
 
 # ratio A B: A / B to two decimals, "nan" when B is not positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+
+# steal_mark: prints a mark of the host's CPU time so far (total, steal),
+# from /proc/stat; steal_pct MARK: the share of CPU time, in percent, the
+# hypervisor took from this VM since MARK. A noisy host moves every
+# contender's figure; the share says how much to trust a run.
+steal_mark() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9; exit }' /proc/stat; }
+steal_pct() {
+	local t0=$1 s0=$2
+	awk -v t0="$t0" -v s0="$s0" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i;
+		if (t > t0) printf "%.1f", ($9 - s0) * 100 / (t - t0); else print "0.0"; exit }' /proc/stat
+}
