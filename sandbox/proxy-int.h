@@ -143,7 +143,11 @@ struct proxy {
 	 */
 	struct pconn_flushq	 flushq;
 	uv_check_t		 flush;
-	bool			 flush_open;
+	/* Active while the queue is not empty: a loop that queued before its
+	 * poll phase (not the case today) must not block in epoll with
+	 * output held back. */
+	uv_idle_t		 flush_idle;
+	int			 flush_handles;  /* not yet closed */
 	struct proxy_stats	 stats;
 	uint64_t		 next_id;
 	bool			 stopping;

@@ -1102,6 +1102,11 @@ l7_reads(struct l7 *l)
  * The state machine
  */
 static void
+l7_flush_idle(uv_idle_t *h)
+{
+}
+
+static void
 l7_queue_flush(struct l7 *l)
 {
 	struct pconn	*c = l->c;
@@ -1109,8 +1114,10 @@ l7_queue_flush(struct l7 *l)
 
 	if (c->flush_queued)
 		return;
-	if (TAILQ_EMPTY(&p->flushq))
+	if (TAILQ_EMPTY(&p->flushq)) {
 		uv_check_start(&p->flush, pconn_l7_flush);
+		uv_idle_start(&p->flush_idle, l7_flush_idle);
+	}
 	TAILQ_INSERT_TAIL(&p->flushq, c, flush_entry);
 	c->flush_queued = true;
 }
@@ -1196,6 +1203,7 @@ pconn_l7_flush(uv_check_t *h)
 			l7_reads(l);
 	}
 	uv_check_stop(h);
+	uv_idle_stop(&p->flush_idle);
 }
 
 static void

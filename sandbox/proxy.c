@@ -714,7 +714,9 @@ proxy_start(const struct proxy_options *opts, struct proxy **out,
 	}
 	uv_check_init(opts->uv, &p->flush);
 	p->flush.data = p;
-	p->flush_open = true;
+	uv_idle_init(opts->uv, &p->flush_idle);
+	p->flush_idle.data = p;
+	p->flush_handles = 2;
 	*out = p;
 	return 0;
 }
@@ -733,7 +735,7 @@ on_flush_closed(uv_handle_t *h)
 {
 	struct proxy	*p = h->data;
 
-	p->flush_open = false;
+	p->flush_handles--;
 	proxy_maybe_done(p);
 }
 
@@ -743,7 +745,8 @@ proxy_maybe_done(struct proxy *p)
 	void	(*done)(void *);
 	void	 *arg;
 
-	if (!p->stopping || p->listener_open || p->flush_open || p->nconns != 0)
+	if (!p->stopping || p->listener_open || p->flush_handles != 0 ||
+	    p->nconns != 0)
 		return;
 	done = p->done;
 	arg = p->done_arg;
@@ -769,6 +772,7 @@ proxy_stop(struct proxy *p, void (*done)(void *), void *arg)
 		pconn_close(c);
 	uv_close((uv_handle_t *)&p->listener, on_listener_closed);
 	uv_close((uv_handle_t *)&p->flush, on_flush_closed);
+	uv_close((uv_handle_t *)&p->flush_idle, on_flush_closed);
 }
 
 void
