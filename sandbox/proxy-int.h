@@ -213,6 +213,9 @@ void	 pconn_l7_start(struct pconn *, const char *early, size_t nearly);
 void	 pconn_l7_free(struct pconn *);
 /* The check phase: sends every queued tunnel's held-back output. */
 void	 pconn_l7_flush(uv_check_t *);
+/* Takes one connection off the queue and sends what it held back (which
+ * may close it). */
+void	 pconn_l7_flush_one(struct pconn *);
 /* Decides (logs, reports) one request; true to forward it, false with
  * deny filled for the 403. tls: "terminated" or "none" for the log. */
 bool	 pconn_l7_decide(struct pconn *, const char *method, const char *path,

@@ -1101,6 +1101,12 @@ l7_reads(struct l7 *l)
 /* ------------------------------------------------------------------------
  * The state machine
  */
+static bool
+l7_live(const struct l7 *l)
+{
+	return l->c->state == PC_RELAY && !l->closing;
+}
+
 static void
 l7_flush_idle(uv_idle_t *h)
 {
@@ -1144,17 +1150,29 @@ l7_process(struct l7 *l)
 			progress = l7_tunnel(l);
 			continue;
 		}
+		/* A step that finished the tunnel (a 403, a framing error)
+		 * ends the round: nothing may follow its close_notify. */
 		if (l->rq == L7R_HEAD && l->rs == L7S_IDLE)
 			progress = l7_request_head(l);
+		if (!l7_live(l))
+			break;
 		if (l->have_req && (l->rq == L7R_BODY || l->rq == L7R_WAIT) &&
 		    !l->head_sent)
 			progress |= l7_request_send_head(l);
+		if (!l7_live(l))
+			break;
 		if (l->rq == L7R_BODY)
 			progress |= l7_request_body(l);
+		if (!l7_live(l))
+			break;
 		if (l->rs == L7S_HEAD && l->head_sent)
 			progress |= l7_response_head(l);
+		if (!l7_live(l))
+			break;
 		if (l->rs == L7S_BODY)
 			progress |= l7_response_body(l);
+		if (!l7_live(l))
+			break;
 		if (l->rs == L7S_IDLE && l->rq == L7R_WAIT) {
 			/* The exchange is over: the next head may be read. */
 			if (!l->req.keep_alive || !l->resp.keep_alive) {
@@ -1184,23 +1202,32 @@ l7_process(struct l7 *l)
 }
 
 void
+pconn_l7_flush_one(struct pconn *c)
+{
+	struct l7	*l = c->l7;
+
+	TAILQ_REMOVE(&c->p->flushq, c, flush_entry);
+	c->flush_queued = false;
+	if (l == NULL || c->state != PC_RELAY)
+		return;
+	l->corked = false;
+	/* The agent's side first: when the tunnel is closing, its answer is
+	 * what matters. */
+	side_uncork(&l->cli);
+	if (c->state == PC_RELAY)
+		side_uncork(&l->up);
+}
+
+void
 pconn_l7_flush(uv_check_t *h)
 {
 	struct proxy	*p = h->data;
 	struct pconn	*c;
-	struct l7	*l;
 
 	while ((c = TAILQ_FIRST(&p->flushq)) != NULL) {
-		TAILQ_REMOVE(&p->flushq, c, flush_entry);
-		c->flush_queued = false;
-		if ((l = c->l7) == NULL || c->state != PC_RELAY)
-			continue;
-		l->corked = false;
-		side_uncork(&l->up);
+		pconn_l7_flush_one(c);
 		if (c->state == PC_RELAY)
-			side_uncork(&l->cli);
-		if (c->state == PC_RELAY)
-			l7_reads(l);
+			l7_reads(c->l7);
 	}
 	uv_check_stop(h);
 	uv_idle_stop(&p->flush_idle);

@@ -243,12 +243,19 @@ pconn_close(struct pconn *c)
 
 	if (c->state == PC_CLOSING)
 		return;
+	/*
+	 * What an inspected tunnel held back for the check phase still goes
+	 * out first, as it would have had it been sent at once: say, an
+	 * upstream's early answer read just before its connection reset.
+	 * Sending can itself close the connection.
+	 */
+	if (c->flush_queued) {
+		pconn_l7_flush_one(c);
+		if (c->state == PC_CLOSING)
+			return;
+	}
 	c->state = PC_CLOSING;
 	TAILQ_REMOVE(&p->conns, c, entry);
-	if (c->flush_queued) {
-		TAILQ_REMOVE(&p->flushq, c, flush_entry);
-		c->flush_queued = false;
-	}
 	p->stats.active--;
 	pconn_dial_abort(c);
 	if (c->spliced) {       /* before the fds they watch are closed */

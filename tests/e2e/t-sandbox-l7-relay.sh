@@ -99,6 +99,16 @@ GET /v1/models?x=1"
 is "$(rec_since "$REC_GH" "$mg")" "$want" "CONNECT+TLS: only the allowed requests reached the upstream, canonical"
 is "$(rec_since "$REC_WEB" "$mw")" "$(sed p <<<"$want")" "forward and CONNECT plain: only the allowed requests reached the upstream, canonical"
 
+# An upstream that answers an upload before taking it (413, then a reset:
+# its read buffer is left unread): the agent still gets the answer, over
+# the forward proxy and through a tunnel. Expect: off, so the body is on
+# its way when the answer comes.
+sx "$sb" sh -c 'head -c 67108864 /dev/zero > /sandbox/big'
+early() { hc -X POST -H 'Expect:' -H 'X-Standin-Early: 413' --data-binary @/sandbox/big "$@"; }
+is "forward $(early http://web.test/v1/chat), CONNECT $(early -p http://web.test/v1/chat)" \
+	"forward 413, CONNECT 413" "an upstream's early answer to an upload, then a reset, reaches the agent"
+sx "$sb" rm -f /sandbox/big
+
 # The forward denial reads like the tunnel's.
 out=$(sx "$sb" sh -c 'curl -s -D - -o /tmp/fb -X POST -d x http://web.test/v1/messages; cat /tmp/fb')
 like "$out" $'\r\nX-OpenShell-Policy: web-rules\r\n' "forward deny: X-OpenShell-Policy header"

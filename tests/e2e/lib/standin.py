@@ -16,6 +16,10 @@ exactly what reached the upstream.
   GET  /bad/cl-te      a response with Content-Length and Transfer-Encoding
   GET  /bad/101        "101 Switching Protocols" nobody asked for
   GET  /bad/nul        a response head with a NUL byte in it
+  *    any path, with "X-Standin-Early: CODE": CODE and Connection: close
+                       a moment after the head, the body left unread, so
+                       that closing resets the connection (an upstream
+                       refusing an upload it has not taken)
   *    anything else   "ok METHOD PATH HOST\\n"
 
 --record-dir DIR: besides --record, each connection on its own: DIR/N.open
@@ -33,6 +37,7 @@ import socketserver
 import ssl
 import sys
 import threading
+import time
 
 ZEN = b"Anything added dilutes everything else."
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -160,6 +165,14 @@ class Handler(socketserver.BaseRequestHandler):
                 continue
             k, _, v = line.decode("latin-1").partition(":")
             headers[k.strip().lower()] = v.strip()
+        early = headers.get("x-standin-early", "")
+        if early.isdigit():
+            # Let the agent's upload fill every buffer on the way first.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            time.sleep(0.3)
+            sock.sendall(("HTTP/1.1 %s Early\r\nContent-Length: 6\r\n"
+                          "Connection: close\r\n\r\nearly\n" % early).encode())
+            return False
         body = read_body(conn, headers)
         path = target.split("?", 1)[0]
         status = "200 OK"
