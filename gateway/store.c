@@ -150,7 +150,10 @@ static const char *const migrations[] = {
 	"INSERT INTO logs_v2 (sandbox_id, seq, ts_ms, level, severity, target,"
 	"  source, message, fields)"
 	"  SELECT sandbox_id, seq, ts_ms, level, severity, target, source,"
-	"  message, fields FROM logs;"
+	"  message, fields FROM logs"
+	/* Lines whose sandbox is gone (deleted with foreign keys off, by
+	 * hand) belong to nothing and would fail the key check. */
+	"  WHERE sandbox_id IN (SELECT id FROM sandboxes);"
 	"DROP TABLE logs;"
 	"ALTER TABLE logs_v2 RENAME TO logs;",
 };

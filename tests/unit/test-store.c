@@ -297,6 +297,10 @@ t_migration_logs_without_rowid(void)
 	    "  'sandbox', 'action=deny', x'3a00');"
 	    "INSERT INTO logs VALUES ('sb-1', 42, 101, 'info', 2, 'proxy',"
 	    "  'sandbox', 'action=allow', NULL);"
+	    /* An orphan, as a hand-made delete with foreign keys off
+	     * leaves: dropped, not a failed migration. */
+	    "INSERT INTO logs VALUES ('sb-gone', 1, 100, 'info', 2, 'proxy',"
+	    "  'sandbox', 'orphan', NULL);"
 	    "PRAGMA user_version = 1;", NULL, NULL, NULL);
 	CHECK_INT(rc, SQLITE_OK);
 	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
@@ -312,6 +316,8 @@ t_migration_logs_without_rowid(void)
 	    "tbl_name = 'logs' AND type = 'index'"), 0);
 	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name = 'logs_v2'"), 0);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM logs WHERE "
+	    "sandbox_id = 'sb-gone'"), 0);
 	sqlite3_close(db);
 	append_logs(st, "sb-1", 1, 0, "info", "sandbox", 102);
 	CHECK_INT(store_log_query(st, "sb-1", 0, NULL, NULL, 0, 0, &v, &n, &err),
