@@ -717,7 +717,9 @@ find_owners(struct proxy_idcache *c, uint64_t inode, struct owners *o)
 	/* First the fd each of them used last: a process that closes a
 	 * connection and opens the next usually gets the same number back
 	 * (the lowest free one), and one link read beats a scan of its fds. */
-	for (unsigned i = 0; o->n == 0 && i < ID_RECENT && i < c->nrecent; i++) {
+	/* Newest owner first: it is the likeliest to connect again. */
+	for (unsigned k = 0; o->n == 0 && k < ID_RECENT && k < c->nrecent; k++) {
+		unsigned i = (c->nrecent - 1 - k) % ID_RECENT;
 		unsigned nfd = c->nrecent_fd[i] < ID_RECENT_FDS ?
 		    c->nrecent_fd[i] : ID_RECENT_FDS;
 
@@ -729,7 +731,8 @@ find_owners(struct proxy_idcache *c, uint64_t inode, struct owners *o)
 			}
 		}
 	}
-	for (unsigned i = 0; o->n == 0 && i < ID_RECENT && i < c->nrecent; i++) {
+	for (unsigned k = 0; o->n == 0 && k < ID_RECENT && k < c->nrecent; k++) {
+		unsigned i = (c->nrecent - 1 - k) % ID_RECENT;
 		int fd = pid_holds(c->recent[i], inode);
 
 		if (fd >= 0) {
