@@ -1189,8 +1189,8 @@ l7_process(struct l7 *l)
 			break;
 		}
 	}
-	if (l->c->state == PC_RELAY && !l->closing && !l->lingering &&
-	    !l->c->p->stopping && (l->up.cork.len != 0 || l->cli.cork.len != 0)) {
+	if (l7_live(l) && !l->lingering && !l->c->p->stopping &&
+	    (l->up.cork.len != 0 || l->cli.cork.len != 0)) {
 		/* Still corked: more may join before the check phase. */
 		l7_queue_flush(l);
 	} else {
