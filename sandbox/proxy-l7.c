@@ -1112,6 +1112,17 @@ l7_flush_idle(uv_idle_t *h)
 {
 }
 
+/* Sends what both sides held back (side_uncork drops it once the tunnel
+ * is no longer relaying). The agent's side first: when the tunnel is
+ * closing, its answer is what matters. */
+static void
+l7_uncork(struct l7 *l)
+{
+	l->corked = false;
+	side_uncork(&l->cli);
+	side_uncork(&l->up);
+}
+
 static void
 l7_queue_flush(struct l7 *l)
 {
@@ -1193,11 +1204,8 @@ l7_process(struct l7 *l)
 	    (l->up.cork.len != 0 || l->cli.cork.len != 0)) {
 		/* Still corked: more may join before the check phase. */
 		l7_queue_flush(l);
-	} else {
-		l->corked = false;
-		side_uncork(&l->up);
-		side_uncork(&l->cli);
-	}
+	} else
+		l7_uncork(l);
 	l7_reads(l);
 }
 
@@ -1208,14 +1216,8 @@ pconn_l7_flush_one(struct pconn *c)
 
 	TAILQ_REMOVE(&c->p->flushq, c, flush_entry);
 	c->flush_queued = false;
-	if (l == NULL || c->state != PC_RELAY)
-		return;
-	l->corked = false;
-	/* The agent's side first: when the tunnel is closing, its answer is
-	 * what matters. */
-	side_uncork(&l->cli);
-	if (c->state == PC_RELAY)
-		side_uncork(&l->up);
+	if (l != NULL && c->state == PC_RELAY)
+		l7_uncork(l);
 }
 
 void
