@@ -714,10 +714,10 @@ find_owners(struct proxy_idcache *c, uint64_t inode, struct owners *o)
 	 * This finds the creator of the socket and skips the search for
 	 * other holders; a socket is only held by another process if it was
 	 * inherited or passed, which needs the creator's cooperation. */
-	/* First the fd each of them used last: a process that closes a
-	 * connection and opens the next usually gets the same number back
-	 * (the lowest free one), and one link read beats a scan of its fds. */
-	/* Newest owner first: it is the likeliest to connect again. */
+	/* First the fds each of them used last, newest owner first (the
+	 * likeliest to connect again): a process that closes a connection
+	 * and opens the next usually gets the same number back (the lowest
+	 * free one), and one link read beats a scan of its fds. */
 	for (unsigned k = 0; o->n == 0 && k < ID_RECENT && k < c->nrecent; k++) {
 		unsigned i = (c->nrecent - 1 - k) % ID_RECENT;
 		unsigned nfd = c->nrecent_fd[i] < ID_RECENT_FDS ?
