@@ -911,7 +911,8 @@ l7_start_tls(struct l7 *l)
 	}
 	l->cli.ready = false;
 	if ((l->up.tls = tls_conn_new(c->p->opts.upstream_tls, false, &err)) == NULL ||
-	    tls_upstream_prepare(tls_conn_ssl(l->up.tls), c->req.host, &err) < 0) {
+	    tls_upstream_prepare(tls_conn_ssl(l->up.tls), c->req.host,
+	    c->req.port, &err) < 0) {
 		pconn_log_error(c, "upstream_tls_failed", err.msg);
 		return -1;
 	}

@@ -21,7 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "tls.h"
+#include "tls-int.h"
 
 struct tls_conn {
 	SSL	*ssl;
@@ -255,6 +255,8 @@ tls_conn_handshake(struct tls_conn *c, struct os_error *err)
 	}
 	if ((ret = SSL_do_handshake(c->ssl)) == 1) {
 		c->done = true;
+		if (!c->server)
+			tls_resume_done(c->ssl, true);
 		SSL_get0_alpn_selected(c->ssl, &p, &n);
 		if (n > 0)
 			c->alpn = xstrndup((const char *)p, n);
@@ -268,6 +270,8 @@ tls_conn_handshake(struct tls_conn *c, struct os_error *err)
 			return 0;
 		/* FALLTHROUGH */
 	case SSL_ERROR_ZERO_RETURN:
+		if (!c->server)
+			tls_resume_done(c->ssl, false);
 		c->failed = true;
 		ERR_clear_error();
 		tls_conn_peer(c, peer, sizeof peer);
@@ -275,6 +279,8 @@ tls_conn_handshake(struct tls_conn *c, struct os_error *err)
 		    _("TLS handshake failed: the connection closed before it completed (%s)"),
 		    peer);
 	default:
+		if (!c->server)
+			tls_resume_done(c->ssl, false);
 		return tls_conn_fail(c, _("TLS handshake"), err);
 	}
 }

@@ -12,7 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "tls.h"
+#include "tls-int.h"
 
 static int
 tls_upstream_fail(struct os_error *err, int code, const char *what)
@@ -99,11 +99,17 @@ tls_upstream_ctx_new(const char *extra_ca_pem, struct os_error *err)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	if (tls_resume_attach(ctx) != 0) {
+		tls_upstream_fail(err, -ENOMEM, _("session cache"));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
 int
-tls_upstream_prepare(SSL *ssl, const char *host, struct os_error *err)
+tls_upstream_prepare(SSL *ssl, const char *host, uint16_t port,
+    struct os_error *err)
 {
 	X509_VERIFY_PARAM	*param = SSL_get0_param(ssl);
 	char			 name[TLS_HOST_MAX];
@@ -116,12 +122,15 @@ tls_upstream_prepare(SSL *ssl, const char *host, struct os_error *err)
 	if (is_ip) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(param, name) != 1)
 			return tls_upstream_fail(err, -EINVAL, name);
-		return 0;
+	} else {
+		/* No partial wildcards ("f*o.example"): browsers refuse them too. */
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
+		    SSL_set1_host(ssl, name) != 1)
+			return tls_upstream_fail(err, -EINVAL, name);
 	}
-	/* No partial wildcards ("f*o.example"): browsers refuse them too. */
-	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
-	    SSL_set1_host(ssl, name) != 1)
-		return tls_upstream_fail(err, -EINVAL, name);
+	if (tls_resume_offer(ssl, name, port) != 0)
+		return tls_upstream_fail(err, -ENOMEM, _("session cache"));
 	return 0;
 }
+

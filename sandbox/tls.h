@@ -12,7 +12,7 @@
  *	down = tls_conn_new(ctx, true, &err);	   (sandbox side, we serve)
  *	SSL_CTX_free(ctx);			   (the conn holds its own)
  *	up = tls_conn_new(upstream_ctx, false, &err);
- *	tls_upstream_prepare(tls_conn_ssl(up), "api.github.com", &err);
+ *	tls_upstream_prepare(tls_conn_ssl(up), "api.github.com", 443, &err);
  *
  * then for each side: bytes read from the socket go to tls_conn_feed (or
  * tls_conn_feed_eof on EOF); call tls_conn_handshake until it returns 1,
@@ -105,15 +105,38 @@ void	 tls_ca_stats(const struct tls_ca *, struct tls_ca_stats *);
  * certificates; NULL for none), TLS 1.2+, ALPN offering only http/1.1,
  * SSL_VERIFY_PEER, no renegotiation. NULL with err (-EINVAL for a bad
  * PEM; the caller prefixes the file name). Caller SSL_CTX_free()s.
+ *
+ * The context resumes sessions (tls-resume.c): per upstream host:port it
+ * keeps the newest session the server gave, and tls_upstream_prepare
+ * offers it. A session is only offered to the host:port whose chain it
+ * was verified for, for at most TLS_RESUME_MAX_AGE seconds (or less, as
+ * the server says), and is forgotten when a handshake to that host:port
+ * fails. TLS_RESUME_MAX upstreams are kept, the least recently stored
+ * go first. The same session may serve several connections: RFC 8446
+ * advises against that because it links the connections to one client,
+ * and a proxy's connections all come from one address anyway.
  */
+#define TLS_RESUME_MAX		256
+#define TLS_RESUME_MAX_AGE	3600
+
+struct tls_resume_stats {
+	uint64_t	stored;		/* sessions (tickets) received */
+	uint64_t	offered;	/* handshakes that offered one */
+	uint64_t	resumed;	/* ... and that the server accepted */
+	size_t		cached;		/* upstreams with a session now */
+};
+
 SSL_CTX	*tls_upstream_ctx_new(const char *extra_ca_pem, struct os_error *);
 /*
  * Before the handshake of a client SSL: the name or address the
- * certificate must match, and SNI (not for IP literals, RFC 6066). 0 or
- * -EINVAL with err. A client tls_conn that verifies peers refuses to
- * handshake without it.
+ * certificate must match, and SNI (not for IP literals, RFC 6066); port
+ * completes the session cache's key. 0 or -EINVAL with err. A client
+ * tls_conn that verifies peers refuses to handshake without it.
  */
-int	 tls_upstream_prepare(SSL *, const char *host, struct os_error *);
+int	 tls_upstream_prepare(SSL *, const char *host, uint16_t port,
+	     struct os_error *);
+/* The session cache's counters (zero for a context without one). */
+void	 tls_upstream_stats(SSL_CTX *, struct tls_resume_stats *);
 
 /* ------------------------------------------------------------------------
  * Host names (tls-host.c): the form certificates and the cache use, so

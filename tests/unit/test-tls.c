@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -138,7 +139,7 @@ pair_new(struct pair *p, const char *leaf_host, SSL_CTX *up,
 	SSL_CTX_free(sctx);
 	p->c = tls_conn_new(up, false, &err);
 	if (verify_host != NULL &&
-	    tls_upstream_prepare(tls_conn_ssl(p->c), verify_host, &err) != 0)
+	    tls_upstream_prepare(tls_conn_ssl(p->c), verify_host, 443, &err) != 0)
 		printf("# prepare %s: %s\n", verify_host, err.msg);
 }
 
@@ -476,7 +477,7 @@ t_cache_bound_evicts_lru(void)
 	p.s = tls_conn_new(held, true, &err);
 	SSL_CTX_free(held);
 	p.c = tls_conn_new(up, false, &err);
-	tls_upstream_prepare(tls_conn_ssl(p.c), "b.example", &err);
+	tls_upstream_prepare(tls_conn_ssl(p.c), "b.example", 443, &err);
 	pair_handshake(&p);
 	CHECK_INT(p.src, 1);
 	CHECK_INT(p.crc, 1);
@@ -808,7 +809,7 @@ t_upstream_extra_ca_bundles(void)
 	p.s = tls_conn_new(sctx, true, &err);
 	SSL_CTX_free(sctx);
 	p.c = tls_conn_new(up, false, &err);
-	tls_upstream_prepare(tls_conn_ssl(p.c), "api.github.com", &err);
+	tls_upstream_prepare(tls_conn_ssl(p.c), "api.github.com", 443, &err);
 	pair_handshake(&p);
 	CHECK_INT(p.crc, 1);
 	pair_free(&p);
@@ -826,6 +827,143 @@ t_upstream_extra_ca_bundles(void)
 	free(bundle);
 	CHECK(ERR_peek_error() == 0);
 	tls_ca_free(other);
+}
+
+/* A server for host that issues session tickets, as most real ones do
+ * (the CA's serving contexts do not). */
+static SSL_CTX *
+ticket_server(const char *host)
+{
+	struct os_error	 err;
+	SSL_CTX		*leaf, *ctx;
+	STACK_OF(X509)	*chain = NULL;
+
+	if ((leaf = tls_ca_server_ctx(ca, host, &err)) == NULL)
+		return NULL;
+	ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX_get0_chain_certs(leaf, &chain);
+	if (ctx == NULL ||
+	    SSL_CTX_use_certificate(ctx, SSL_CTX_get0_certificate(leaf)) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, SSL_CTX_get0_privatekey(leaf)) != 1 ||
+	    SSL_CTX_set1_chain(ctx, chain) != 1) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	SSL_CTX_free(leaf);
+	return ctx;
+}
+
+/* A full exchange on a fresh pair: handshake, then the server's tickets
+ * read by the client. 1 when both handshakes finished. */
+static int
+resume_round(struct pair *p, SSL_CTX *srv, SSL_CTX *up, const char *host,
+    uint16_t port)
+{
+	struct os_error	err;
+	char		buf[64];
+
+	memset(p, 0, sizeof *p);
+	p->s = tls_conn_new(srv, true, &err);
+	p->c = tls_conn_new(up, false, &err);
+	if (tls_upstream_prepare(tls_conn_ssl(p->c), host, port, &err) != 0)
+		printf("# prepare %s: %s\n", host, err.msg);
+	pair_handshake(p);
+	wire(p->s, p->c);
+	(void)tls_conn_read(p->c, buf, sizeof buf, &err);
+	return p->src == 1 && p->crc == 1;
+}
+
+static void
+t_upstream_resumes_sessions(void)
+{
+	struct tls_resume_stats	 st;
+	struct pair		 p;
+	SSL_CTX			*up = upstream_trusting_ca();
+	SSL_CTX			*gh = ticket_server("api.github.com");
+	SSL_CTX			*other = ticket_server("b.example");
+	SSL_CTX			*brief = ticket_server("api.github.com");
+	SSL_CTX			*plain = tls_ca_server_ctx(ca, "api.github.com", NULL);
+
+	CHECK(up != NULL && gh != NULL && other != NULL && brief != NULL &&
+	    plain != NULL);
+	if (up == NULL || gh == NULL || other == NULL || brief == NULL ||
+	    plain == NULL)
+		goto out;
+	/* First contact: a full handshake; the tickets are kept. */
+	CHECK(resume_round(&p, gh, up, "api.github.com", 443));
+	CHECK(!SSL_session_reused(tls_conn_ssl(p.c)));
+	pair_free(&p);
+	tls_upstream_stats(up, &st);
+	CHECK(st.stored >= 1);
+	CHECK_INT(st.cached, 1);
+	CHECK_INT(st.offered, 0);
+
+	/* The next connection to the same host:port resumes: no chain is
+	 * sent, and the verified result carries over. */
+	CHECK(resume_round(&p, gh, up, "API.GitHub.com.", 443));
+	CHECK(SSL_session_reused(tls_conn_ssl(p.c)));
+	CHECK_INT(SSL_get_verify_result(tls_conn_ssl(p.c)), X509_V_OK);
+	pair_free(&p);
+	tls_upstream_stats(up, &st);
+	CHECK_INT(st.offered, 1);
+	CHECK_INT(st.resumed, 1);
+
+	/* Another port or another name is another upstream: nothing is
+	 * offered, the chain is verified. */
+	CHECK(resume_round(&p, gh, up, "api.github.com", 8443));
+	CHECK(!SSL_session_reused(tls_conn_ssl(p.c)));
+	pair_free(&p);
+	CHECK(resume_round(&p, other, up, "b.example", 443));
+	CHECK(!SSL_session_reused(tls_conn_ssl(p.c)));
+	pair_free(&p);
+	tls_upstream_stats(up, &st);
+	CHECK_INT(st.offered, 1);
+	CHECK_INT(st.cached, 3);
+
+	/* A server that does not know the ticket answers with a full
+	 * handshake, which is verified as usual. */
+	CHECK(resume_round(&p, plain, up, "api.github.com", 443));
+	CHECK(!SSL_session_reused(tls_conn_ssl(p.c)));
+	CHECK_INT(SSL_get_verify_result(tls_conn_ssl(p.c)), X509_V_OK);
+	pair_free(&p);
+	tls_upstream_stats(up, &st);
+	CHECK_INT(st.offered, 2);
+	CHECK_INT(st.resumed, 1);
+
+	/* A failed handshake forgets the upstream's session: here the
+	 * server for b.example answers for api.github.com:443. */
+	CHECK(!resume_round(&p, other, up, "api.github.com", 443));
+	CHECK_INT(SSL_get_verify_result(tls_conn_ssl(p.c)),
+	    X509_V_ERR_HOSTNAME_MISMATCH);
+	pair_free(&p);
+	CHECK(resume_round(&p, gh, up, "api.github.com", 443));
+	CHECK(!SSL_session_reused(tls_conn_ssl(p.c)));
+	tls_upstream_stats(up, &st);
+	CHECK_INT(st.offered, 3);	/* the failed round offered; this one not */
+
+	pair_free(&p);
+
+	/* A session is not offered once the server's lifetime for it is
+	 * over (TLS_RESUME_MAX_AGE caps longer ones the same way). */
+	SSL_CTX_set_timeout(brief, 1);
+	CHECK(resume_round(&p, brief, up, "api.github.com", 9443));
+	pair_free(&p);
+	tls_upstream_stats(up, &st);
+	CHECK_INT(st.cached, 4);
+	sleep(2);
+	CHECK(resume_round(&p, brief, up, "api.github.com", 9443));
+	CHECK(!SSL_session_reused(tls_conn_ssl(p.c)));
+	pair_free(&p);
+	tls_upstream_stats(up, &st);
+	CHECK_INT(st.offered, 3);
+	CHECK_INT(st.resumed, 1);
+	CHECK(ERR_peek_error() == 0);
+out:
+	SSL_CTX_free(plain);
+	SSL_CTX_free(brief);
+	SSL_CTX_free(other);
+	SSL_CTX_free(gh);
+	SSL_CTX_free(up);
 }
 
 static void
@@ -931,6 +1069,7 @@ main(void)
 	TAP_RUN(t_peer_close_without_close_notify);
 	TAP_RUN(t_plain_http_to_tls_server);
 	TAP_RUN(t_upstream_extra_ca_bundles);
+	TAP_RUN(t_upstream_resumes_sessions);
 	TAP_RUN(t_sniff);
 	TAP_RUN(t_costs);
 	tls_ca_free(ca);

@@ -10,6 +10,8 @@ exactly what reached the upstream.
   *    /head           the raw request head back
   POST /sha256         "<hex sha256 of the body> <length>"
   GET  /file/NAME      a file from --files DIR
+  GET  .../tls         "tls VERSION resumed=0|1": this connection's TLS
+                       version and whether its handshake resumed a session
   GET  /ws             with "Upgrade: websocket": 101, then every text or
                        binary frame echoed back (RFC 6455; the client's
                        frames are masked, ours are not) until a close
@@ -200,6 +202,9 @@ class Handler(socketserver.BaseRequestHandler):
             out = head
         elif path == "/sha256":
             out = ("%s %d" % (hashlib.sha256(body).hexdigest(), len(body))).encode()
+        elif path.endswith("/tls") and isinstance(sock, ssl.SSLSocket):
+            out = ("tls %s resumed=%d\n"
+                   % (sock.version(), int(sock.session_reused))).encode()
         elif path.startswith("/file/") and self.server.opts.files:
             name = os.path.basename(path[6:])
             try:
