@@ -9,7 +9,11 @@
 #      the relay also with sandbox_log_level=warn (relay_warn), which
 #      shows what shipping every allow line to the gateway costs;
 #   2. the cost of a new connection with a warm leaf cache: one after
-#      another, TCP (+ CONNECT) + TLS handshake + one GET + close.
+#      another, TCP (+ CONNECT) + TLS handshake + one GET + close. The
+#      upstream issues session tickets like real servers; the load
+#      generator never resumes (each agent process starts afresh), the
+#      relay resumes its upstream sessions (upstream_resumed says how
+#      many did).
 #
 # Topology: an HTTPS upstream (bench/l7-load serve, test CA) on a test
 # host (namespace + veth). The relay is the real thing: a gateway on a
@@ -92,7 +96,9 @@ echo "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at star
 # The upstream.
 ip=$(th_host srv) || fail "no test host"
 th_cert "srv.test,$ip" || fail "no test certificate"
-ip netns exec "$(th_ns srv)" "$LOAD" serve --port $PORT --body $BODY \
+# It issues session tickets, as real HTTPS servers do: the load generator
+# (an agent) never resumes, the relay resumes its upstream sessions.
+ip netns exec "$(th_ns srv)" "$LOAD" serve --port $PORT --body $BODY --tickets \
 	--cert "$TH_DIR/ca/srv.test.pem" --key "$TH_DIR/ca/srv.test.key" \
 	--ready "$TH_DIR/srv.ready" >"$TH_DIR/srv.out" 2>&1 &
 srv_pid=$!
@@ -240,9 +246,20 @@ echo "ratio l7_warnlog_vs_direct: $(ratio "${med[relay_warn]}" "${med[direct]}")
 echo "host_steal_pct: $(steal_pct $st_t $st_s) (CPU time the hypervisor took from this machine during the keep-alive runs)"
 
 # 2. New connections, one after another, leaf cache warm.
-declare -A hs_ms hs_rate hs_cpu
+# srv_counts: "HANDSHAKES RESUMED" the upstream has accepted so far.
+srv_counts() {
+	local before after
+	before=$(grep -c '^handshakes=' "$TH_DIR/srv.out")
+	kill -USR1 $srv_pid 2>/dev/null
+	th_wait 5 test "$(grep -c '^handshakes=' "$TH_DIR/srv.out")" -gt "$before" ||
+		{ echo "0 0"; return; }
+	after=$(grep '^handshakes=' "$TH_DIR/srv.out" | tail -n 1)
+	echo "$(kv handshakes "$after") $(kv resumed "$after")"
+}
+declare -A hs_ms hs_rate hs_cpu hs_resumed
 hs_wheres=${wheres/ relay_warn/}   # the log level does not change a handshake
 for w in $hs_wheres; do
+	read -r h0 r0 <<<"$(srv_counts)"
 	p0=$(cpu "${sup_pid:-0}"); m0=$(cpu "${mitm_pid:-0}")
 	out=$(load "$w" handshake --seconds $HS_SECS 2>"$TH_DIR/load.err") ||
 		fail "$w handshake: $(cat "$TH_DIR/load.err")"
@@ -256,6 +273,8 @@ for w in $hs_wheres; do
 	relay) hs_cpu[$w]+=" relay=$(us_per $(($(cpu "${sup_pid:-0}") - p0)) $n)" ;;
 	mitmproxy) hs_cpu[$w]+=" mitmproxy=$(us_per $(($(cpu "$mitm_pid") - m0)) $n)" ;;
 	esac
+	read -r h1 r1 <<<"$(srv_counts)"
+	hs_resumed[$w]="$((r1 - r0))/$((h1 - h0))"
 done
 line="handshake_ms"
 for w in $hs_wheres; do line+=" $w=${hs_ms[$w]}"; done
@@ -264,6 +283,9 @@ line="handshake_per_s"
 for w in $hs_wheres; do line+=" $w=${hs_rate[$w]}"; done
 echo "$line"
 for w in $hs_wheres; do echo "cpu_us_per_conn $w: ${hs_cpu[$w]}"; done
+line="upstream_resumed"
+for w in $hs_wheres; do line+=" $w=${hs_resumed[$w]}"; done
+echo "$line (upstream handshakes that resumed a TLS session / all; the client's own handshake is always full)"
 # Every request answered through the relay was decided and logged first
 # (the sandbox's own log file: the gateway's copy may be thinned).
 decided=$(cat "$GW"/sandboxes/*/log/openshell.log 2>/dev/null | grep -c 'l7_decision=allow')

@@ -2,10 +2,12 @@
  * l7-load: the HTTPS upstream and the load generator of bench/bench-l7.sh.
  *
  *   l7-load serve --port P --cert F --key F [--body N] [--threads T] [--ready FILE]
+ *       [--tickets]
  *       a keep-alive HTTPS/1.1 server on 0.0.0.0:P (epoll, one loop per
  *       thread, SO_REUSEPORT): every request head is answered 200 with an
- *       N-byte body (default 128); no session tickets, so every accept is
- *       a full handshake, as in the relay
+ *       N-byte body (default 128). No session tickets unless --tickets
+ *       (then two per full handshake, as OpenSSL servers send by
+ *       default); SIGUSR1 prints "handshakes=N resumed=M" so far
  *   l7-load get --to HOST:PORT --cafile F [--sni NAME] [--addr IP:PORT]
  *       [--proxy IP:PORT] [--conns N] [--seconds S] [--warmup W] [--path P]
  *       N keep-alive TLS connections in one epoll loop, one GET in flight
@@ -179,6 +181,41 @@ struct server {
 	size_t		 resplen;
 };
 
+/* Accepts so far, and how many resumed a session: for SIGUSR1. */
+static unsigned long	 serve_handshakes, serve_resumed;
+
+/* Async-signal-safe: write(2) of digits formatted by hand. */
+static size_t
+put_ulong(char *p, unsigned long v)
+{
+	char	d[24];
+	size_t	n = 0, i;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		p[i] = d[n - 1 - i];
+	return n;
+}
+
+static void
+on_usr1(int sig)
+{
+	char	buf[96];
+	size_t	n = 0;
+
+	(void)sig;
+	memcpy(buf, "handshakes=", 11);
+	n = 11;
+	n += put_ulong(buf + n, __atomic_load_n(&serve_handshakes, __ATOMIC_RELAXED));
+	memcpy(buf + n, " resumed=", 9);
+	n += 9;
+	n += put_ulong(buf + n, __atomic_load_n(&serve_resumed, __ATOMIC_RELAXED));
+	buf[n++] = '\n';
+	(void)!write(STDOUT_FILENO, buf, n);
+}
+
 struct loop {
 	struct server	*sv;
 	int		 lfd;
@@ -244,6 +281,9 @@ sconn_io(struct server *sv, int ep, struct sconn *c)
 			goto arm;
 		}
 		c->ready = true;
+		__atomic_add_fetch(&serve_handshakes, 1, __ATOMIC_RELAXED);
+		if (SSL_session_reused(c->ssl))
+			__atomic_add_fetch(&serve_resumed, 1, __ATOMIC_RELAXED);
 	}
 	for (;;) {
 		if (c->inlen == sizeof c->in)
@@ -346,7 +386,7 @@ server_loop(void *arg)
 
 static int
 cmd_serve(int port, const char *cert, const char *key, size_t body,
-    int threads, const char *ready)
+    int threads, const char *ready, bool tickets)
 {
 	struct server	 sv;
 	struct loop	*loops;
@@ -360,8 +400,11 @@ cmd_serve(int port, const char *cert, const char *key, size_t body,
 	if ((sv.ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		die_ssl("SSL_CTX_new");
 	SSL_CTX_set_min_proto_version(sv.ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(sv.ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_num_tickets(sv.ctx, 0);
+	SSL_CTX_set_options(sv.ctx, SSL_OP_NO_RENEGOTIATION);
+	if (!tickets) {
+		SSL_CTX_set_options(sv.ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(sv.ctx, 0);
+	}
 	SSL_CTX_set_session_cache_mode(sv.ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(sv.ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -377,6 +420,7 @@ cmd_serve(int port, const char *cert, const char *key, size_t body,
 	sv.resp = resp;
 	sv.resplen = (size_t)hl + body;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, on_usr1);
 	/* Every listener is bound before anyone is told we are ready. */
 	if ((loops = calloc((size_t)threads, sizeof *loops)) == NULL)
 		die("%s", "out of memory");
@@ -783,6 +827,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: l7-load serve --port P --cert F --key F [--body N] [--threads T] [--ready FILE]\n"
+	    "           [--tickets]\n"
 	    "       l7-load get|handshake --to HOST:PORT --cafile F [--sni NAME] [--addr IP:PORT]\n"
 	    "           [--proxy IP:PORT] [--conns N] [--seconds S] [--warmup W] [--path P]\n");
 	exit(2);
@@ -798,6 +843,7 @@ main(int argc, char **argv)
 		{ "body", required_argument, NULL, 'b' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "ready", required_argument, NULL, 'r' },
+		{ "tickets", no_argument, NULL, 'K' },
 		{ "to", required_argument, NULL, 't' },
 		{ "cafile", required_argument, NULL, 'C' },
 		{ "sni", required_argument, NULL, 's' },
@@ -815,6 +861,7 @@ main(int argc, char **argv)
 	size_t		 body = 128;
 	double		 secs = 5, warmup = 1;
 	int		 o, sport = 0, threads = 1, nconns = 16;
+	bool		 tickets = false;
 
 	if (argc < 2)
 		usage();
@@ -830,6 +877,7 @@ main(int argc, char **argv)
 		case 'b': body = strtoull(optarg, NULL, 10); break;
 		case 'T': threads = atoi(optarg); break;
 		case 'r': ready = optarg; break;
+		case 'K': tickets = true; break;
 		case 't': t.to = optarg; break;
 		case 'C': cafile = optarg; break;
 		case 's': t.sni = optarg; break;
@@ -844,7 +892,8 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(mode, "serve") == 0)
-		return cmd_serve(sport, cert, key, body, threads < 1 ? 1 : threads, ready);
+		return cmd_serve(sport, cert, key, body, threads < 1 ? 1 : threads,
+		    ready, tickets);
 	if (strcmp(mode, "get") != 0 && strcmp(mode, "handshake") != 0)
 		usage();
 	if (t.to == NULL || cafile == NULL || nconns < 1)
