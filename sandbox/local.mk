@@ -5,6 +5,7 @@ include sandbox/tls.mk
 bin_PROGRAMS += openshell-sandbox
 openshell_sandbox_SOURCES = sandbox/sandbox.h sandbox/supervisor.c \
 	sandbox/sup-gateway.c sandbox/sup-exec.c sandbox/sup-lock.c sandbox/sup-log.c sandbox/sup-dns.c sandbox/sup-tls.c \
+	sandbox/dns-packet.h sandbox/dns-packet.c \
 	sandbox/sup-binaries.c \
 	sandbox/sup-setup.h sandbox/sup-setup.c sandbox/sup-util.c \
 	sandbox/sup-zygote.c sandbox/zygote.c sandbox/zygote-msg.c \

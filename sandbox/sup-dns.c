@@ -11,15 +11,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns-packet.h"
 #include "sandbox.h"
 
-#define DNS_HDR		12
 #define DNS_MAX		1500
-#define DNS_NAME_MAX	253
 
 struct sup_dns {
 	struct sup		*s;
@@ -27,73 +25,6 @@ struct sup_dns {
 	struct proxy_idcache	*ids;
 	char			 buf[DNS_MAX];
 };
-
-static const char *
-dns_type_name(unsigned t, char *buf, size_t len)
-{
-	switch (t) {
-	case 1: return "A";
-	case 2: return "NS";
-	case 5: return "CNAME";
-	case 6: return "SOA";
-	case 12: return "PTR";
-	case 15: return "MX";
-	case 16: return "TXT";
-	case 28: return "AAAA";
-	case 33: return "SRV";
-	case 65: return "HTTPS";
-	case 255: return "ANY";
-	}
-	snprintf(buf, len, "TYPE%u", t);
-	return buf;
-}
-
-/*
- * The first question's name (dotted, lower-case, odd bytes as \DDD like
- * zone files) and type; returns the offset just past the question, or 0
- * for a packet that is not a query we can answer.
- */
-static size_t
-dns_question(const uint8_t *p, size_t len, char *name, size_t namelen,
-    unsigned *qtype)
-{
-	size_t	off = DNS_HDR, n = 0, l, i;
-
-	if (len < DNS_HDR || (p[2] & 0x80) != 0 || (p[4] << 8 | p[5]) < 1)
-		return 0;
-	for (;;) {
-		if (off >= len)
-			return 0;
-		l = p[off++];
-		if (l == 0)
-			break;
-		if ((l & 0xc0) != 0 || off + l > len)
-			return 0;       /* no compression in a question */
-		if (n > 0 && n + 1 < namelen)
-			name[n++] = '.';
-		for (i = 0; i < l; i++) {
-			unsigned char c = p[off + i];
-
-			if (c >= 'A' && c <= 'Z')
-				c = (unsigned char)(c - 'A' + 'a');
-			if (c > ' ' && c < 0x7f && c != '\\' && c != '.' && c != '"') {
-				if (n + 1 < namelen)
-					name[n++] = (char)c;
-			} else if (n + 4 < namelen)
-				n += (size_t)snprintf(name + n, namelen - n, "\\%03u", c);
-		}
-		off += l;
-		if (n > DNS_NAME_MAX)
-			return 0;
-	}
-	if (off + 4 > len)
-		return 0;
-	name[n] = '\0';
-	if (n == 0)
-		snprintf(name, namelen, ".");
-	*qtype = (unsigned)(p[off] << 8 | p[off + 1]);
-	return off + 4;
-}
 
 static void
 dns_log(struct sup_dns *d, const struct sockaddr *peer, const char *name,
@@ -121,7 +52,7 @@ dns_log(struct sup_dns *d, const struct sockaddr *peer, const char *name,
 	os_buf_kv(&b, "deny_reason", "DNS query outside the proxy (names are "
 	    "resolved by the proxy: use HTTP_PROXY)");
 	os_buf_kv(&b, "engine", "bypass");
-	os_buf_kv(&b, "query_type", dns_type_name(qtype, tbuf, sizeof tbuf));
+	os_buf_kv(&b, "query_type", dns_packet_type_name(qtype, tbuf, sizeof tbuf));
 	if (!have)
 		os_buf_kv(&b, "identity_error", err.msg);
 	sup_log_line(d->s, OS_LOG_WARN, "dns", os_buf_str(&b));
@@ -146,22 +77,17 @@ dns_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *buf,
 	struct sup_dns	*d = u->data;
 	uint8_t		*p = (uint8_t *)buf->base;
 	uv_buf_t	 out;
-	char		 name[4 * DNS_NAME_MAX + 8];
+	char		 name[DNS_PACKET_NAME_BUF];
 	unsigned	 qtype = 0;
 	size_t		 end;
 
 	if (n <= 0 || peer == NULL || (flags & UV_UDP_PARTIAL))
 		return;
-	if ((end = dns_question(p, (size_t)n, name, sizeof name, &qtype)) == 0)
+	if ((end = dns_packet_question(p, (size_t)n, name, sizeof name,
+	    &qtype)) == 0)
 		return;
 	dns_log(d, peer, name, qtype);
-	/* The question echoed back, no records, REFUSED. */
-	p[2] = (uint8_t)(0x80 | (p[2] & 0x79));     /* QR, keep opcode and RD */
-	p[3] = 0x80 | 5;                            /* RA, RCODE=REFUSED */
-	p[4] = 0;
-	p[5] = 1;
-	memset(p + 6, 0, 6);
-	out = uv_buf_init((char *)p, (unsigned)end);
+	out = uv_buf_init((char *)p, (unsigned)dns_packet_refuse(p, end));
 	(void)uv_udp_try_send(u, &out, 1, peer);
 }
 

@@ -9,6 +9,7 @@ include tests/fuzz/engine.mk
 include tests/fuzz/net.mk
 include tests/fuzz/proxy.mk
 include tests/fuzz/util.mk
+include tests/fuzz/dns.mk
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
