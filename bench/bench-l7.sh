@@ -247,12 +247,13 @@ echo "host_steal_pct: $(steal_pct $st_t $st_s) (CPU time the hypervisor took fro
 
 # 2. New connections, one after another, leaf cache warm.
 # srv_counts: "HANDSHAKES RESUMED" the upstream has accepted so far.
+srv_lines() { grep -c '^handshakes=' "$TH_DIR/srv.out"; }
+srv_more() { [ "$(srv_lines)" -gt "$1" ]; }
 srv_counts() {
 	local before after
-	before=$(grep -c '^handshakes=' "$TH_DIR/srv.out")
+	before=$(srv_lines)
 	kill -USR1 $srv_pid 2>/dev/null
-	th_wait 5 test "$(grep -c '^handshakes=' "$TH_DIR/srv.out")" -gt "$before" ||
-		{ echo "0 0"; return; }
+	th_wait 5 srv_more "$before" || { echo "? ?"; return; }
 	after=$(grep '^handshakes=' "$TH_DIR/srv.out" | tail -n 1)
 	echo "$(kv handshakes "$after") $(kv resumed "$after")"
 }
@@ -274,7 +275,11 @@ for w in $hs_wheres; do
 	mitmproxy) hs_cpu[$w]+=" mitmproxy=$(us_per $(($(cpu "$mitm_pid") - m0)) $n)" ;;
 	esac
 	read -r h1 r1 <<<"$(srv_counts)"
-	hs_resumed[$w]="$((r1 - r0))/$((h1 - h0))"
+	if [ "$h0" = "?" ] || [ "$h1" = "?" ]; then
+		hs_resumed[$w]="?"     # the upstream did not answer SIGUSR1
+	else
+		hs_resumed[$w]="$((r1 - r0))/$((h1 - h0))"
+	fi
 done
 line="handshake_ms"
 for w in $hs_wheres; do line+=" $w=${hs_ms[$w]}"; done
