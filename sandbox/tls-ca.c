@@ -155,11 +155,18 @@ tls_ca_serving_ctx(struct tls_ca *ca, X509 *leaf, struct os_error *err)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE);
-	/* Every accept is a full handshake: nothing to resume, nothing to leak. */
-	SSL_CTX_set_num_tickets(ctx, 0);
+	/*
+	 * Agents that keep sessions (Node, rustls, curl and git within one
+	 * process) resume with stateless tickets, sealed with this
+	 * context's own random key: a ticket for one host is worth nothing
+	 * on another's context. No server-side cache, and no 0-RTT data,
+	 * which could be replayed past the relay's decision.
+	 */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_max_early_data(ctx, 0);
+	SSL_CTX_set_timeout(ctx, TLS_RESUME_MAX_AGE);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_ca_alpn, NULL);
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, ca->leaf_key) != 1 ||

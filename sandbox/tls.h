@@ -57,8 +57,10 @@
  * 64 characters, serverAuth, validity inside the CA's (so a sandbox
  * that outlives its CA's year needs a new CA); served chain = leaf + CA.
  *
- * Serving contexts: TLS 1.2 and 1.3, no renegotiation, no session
- * tickets or session cache (each accept is a full handshake). ALPN:
+ * Serving contexts: TLS 1.2 and 1.3, no renegotiation; stateless
+ * session tickets (two per full handshake, each context with its own
+ * key, valid TLS_RESUME_MAX_AGE seconds), no server-side session cache,
+ * no 0-RTT. ALPN:
  * "http/1.1" is selected when the client offers it; a client offering
  * ALPN without http/1.1 (say only "h2") gets no ALPN at all instead of a
  * fatal alert, which RFC 7301 allows: HTTP/1.1 clients carry on, and an
