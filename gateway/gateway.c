@@ -334,6 +334,30 @@ gw_on_signal(uv_signal_t *s, int sig)
 
 void	gw_tick(uv_timer_t *);
 
+/* What main allocated for the gateway's lifetime, after the loop. */
+static void
+gw_free(struct gw *gw)
+{
+	size_t	i;
+
+	if (gw->operator_token != NULL)
+		explicit_bzero(gw->operator_token, strlen(gw->operator_token));
+	free(gw->operator_token);
+	for (i = 0; i < gw->nlisten; i++)
+		free(gw->listen[i]);
+	free(gw->listen);
+	free(gw->state_dir);
+	free(gw->socket_path);
+	free(gw->sandboxes_dir);
+	free(gw->tls_dir);
+	free(gw->hosts_file);
+	free(gw->upstream_ca_pem);
+	free(gw->supervisor_path);
+	free(gw->driver_state);    /* a plain struct, emptied by its shutdown */
+	if (gw->hosts != NULL)
+		os_hosts_free(gw->hosts);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -509,5 +533,6 @@ main(int argc, char **argv)
 		free(p);
 	}
 	log_info("stopped");
+	gw_free(&gw);
 	return 0;
 }

@@ -94,6 +94,22 @@ sup_proxy_denial(void *arg, const struct proxy_denial *d)
 	os_denials_add(&s->denials, &e);
 }
 
+/* What main allocated for the supervisor's lifetime, after the loop. */
+static void
+sup_free(struct sup *s)
+{
+	if (s->token != NULL)
+		explicit_bzero(s->token, strlen(s->token));
+	free(s->token);
+	free(s->id);
+	free(s->name);
+	free(s->dir);
+	free(s->gateway);
+	free(s->trusted);
+	if (s->hosts != NULL)
+		os_hosts_free(s->hosts);
+}
+
 static int
 sup_proxy_start(struct sup *s, struct os_error *err)
 {
@@ -317,6 +333,7 @@ main(int argc, char **argv)
 	grpc_channel_destroy(s.ch);
 	grpc_shutdown_blocking();
 	log_info("stopped");
+	sup_free(&s);
 	return s.exit_code;
 fail:
 	/* Tell the gateway why, so `sandbox create` can say it. */
