@@ -19,6 +19,7 @@
 
 #include <sys/queue.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -156,12 +157,12 @@ tls_resume_attach(SSL_CTX *ctx)
 
 	if (pthread_once(&tls_resume_once, tls_resume_indexes) != 0 ||
 	    tls_resume_ctx_idx < 0 || tls_resume_ssl_idx < 0)
-		return -1;
+		return -ENOMEM;
 	r = xcalloc(1, sizeof *r);
 	TAILQ_INIT(&r->lru);
 	if (SSL_CTX_set_ex_data(ctx, tls_resume_ctx_idx, r) != 1) {
 		free(r);
-		return -1;
+		return -ENOMEM;
 	}
 	/* Sessions are stored by us, by host:port; OpenSSL's own client
 	 * cache would key them by nothing useful. */
@@ -186,7 +187,7 @@ tls_resume_offer(SSL *ssl, const char *host, uint16_t port)
 	free(SSL_get_ex_data(ssl, tls_resume_ssl_idx));    /* prepared twice */
 	if (SSL_set_ex_data(ssl, tls_resume_ssl_idx, key) != 1) {
 		free(key);
-		return -1;
+		return -ENOMEM;
 	}
 	if ((e = tls_resume_find(r, key)) == NULL)
 		return 0;
@@ -204,7 +205,7 @@ tls_resume_offer(SSL *ssl, const char *host, uint16_t port)
 		return 0;
 	}
 	if (SSL_set_session(ssl, e->sess) != 1)
-		return -1;
+		return -ENOMEM;
 	r->stats.offered++;
 	return 0;
 }
