@@ -30,6 +30,10 @@
 struct tls_resume_entry {
 	char				*key;
 	SSL_SESSION			*sess;
+	/* When the chain behind sess was last verified: a full handshake.
+	 * Tickets a server sends on a resumed connection carry a fresh time
+	 * but the old chain, so they do not move this. */
+	time_t				 verified_at;
 	TAILQ_ENTRY(tls_resume_entry)	 lru;	/* most recently stored first */
 };
 TAILQ_HEAD(tls_resume_lru, tls_resume_entry);
@@ -118,10 +122,11 @@ tls_resume_find(struct tls_resume *r, const char *key)
  * handshake (servers usually send two), TLS 1.2 sessions at its end.
  * The newest replaces the host's older one.
  *
- * What is kept is a copy. OpenSSL marks the connection's own session
- * not resumable when the connection is freed without a close_notify
- * sent, a TLS 1.0 rule (RFC 5246 7.2.1 dropped it) that would spoil most
- * of the relay's sessions: tunnels usually end with a bare close.
+ * What is kept is a copy, and what is offered is another (see
+ * tls_resume_offer). OpenSSL marks a connection's session not resumable
+ * when the connection is freed without a close_notify sent, a TLS 1.0
+ * rule (RFC 5246 7.2.1 dropped it) that would spoil most of the relay's
+ * sessions: tunnels usually end with a bare close.
  */
 static int
 tls_resume_new_session(SSL *ssl, SSL_SESSION *ticket)
@@ -130,11 +135,22 @@ tls_resume_new_session(SSL *ssl, SSL_SESSION *ticket)
 	struct tls_resume_entry	*e;
 	SSL_SESSION		*sess;
 	const char		*key = SSL_get_ex_data(ssl, tls_resume_ssl_idx);
+	time_t			 verified_at = time(NULL);
 
-	if (r == NULL || key == NULL || !SSL_SESSION_is_resumable(ticket) ||
-	    (sess = SSL_SESSION_dup(ticket)) == NULL)
+	if (r == NULL || key == NULL || !SSL_SESSION_is_resumable(ticket))
 		return 0;
-	if ((e = tls_resume_find(r, key)) != NULL) {
+	e = tls_resume_find(r, key);
+	if (SSL_session_reused(ssl)) {
+		/* The chain was verified when the entry was made; with the
+		 * entry gone (forgotten, evicted) that time is unknown, and
+		 * the session is not kept. */
+		if (e == NULL)
+			return 0;
+		verified_at = e->verified_at;
+	}
+	if ((sess = SSL_SESSION_dup(ticket)) == NULL)
+		return 0;
+	if (e != NULL) {
 		SSL_SESSION_free(e->sess);
 		TAILQ_REMOVE(&r->lru, e, lru);
 	} else {
@@ -145,6 +161,7 @@ tls_resume_new_session(SSL *ssl, SSL_SESSION *ticket)
 		r->stats.cached++;
 	}
 	e->sess = sess;
+	e->verified_at = verified_at;
 	TAILQ_INSERT_HEAD(&r->lru, e, lru);
 	r->stats.stored++;
 	return 0;
@@ -155,6 +172,7 @@ tls_resume_attach(SSL_CTX *ctx)
 {
 	struct tls_resume	*r;
 
+	/* OpenSSL's index allocation fails only for lack of memory. */
 	if (pthread_once(&tls_resume_once, tls_resume_indexes) != 0 ||
 	    tls_resume_ctx_idx < 0 || tls_resume_ssl_idx < 0)
 		return -ENOMEM;
@@ -177,18 +195,21 @@ tls_resume_offer(SSL *ssl, const char *host, uint16_t port)
 {
 	struct tls_resume	*r = tls_resume_of(SSL_get_SSL_CTX(ssl));
 	struct tls_resume_entry	*e;
-	char			*key;
+	SSL_SESSION		*copy;
+	char			*key, *old;
 	unsigned long		 life;
-	time_t			 age;
+	time_t			 now = time(NULL), age;
+	int			 ok;
 
 	if (r == NULL)
 		return 0;
 	key = xprintf("%s:%u", host, (unsigned)port);
-	free(SSL_get_ex_data(ssl, tls_resume_ssl_idx));    /* prepared twice */
+	old = SSL_get_ex_data(ssl, tls_resume_ssl_idx);    /* prepared twice */
 	if (SSL_set_ex_data(ssl, tls_resume_ssl_idx, key) != 1) {
 		free(key);
 		return -ENOMEM;
 	}
+	free(old);
 	if ((e = tls_resume_find(r, key)) == NULL)
 		return 0;
 	/* Servers say how long a ticket lives (its lifetime hint, 0 for
@@ -199,12 +220,20 @@ tls_resume_offer(SSL *ssl, const char *host, uint16_t port)
 		life = TLS_RESUME_MAX_AGE;
 	if ((unsigned long)SSL_SESSION_get_timeout(e->sess) < life)
 		life = (unsigned long)SSL_SESSION_get_timeout(e->sess);
-	age = time(NULL) - (time_t)SSL_SESSION_get_time(e->sess);
-	if (age < 0 || (unsigned long)age >= life) {
+	age = now - (time_t)SSL_SESSION_get_time(e->sess);
+	if (age < 0 || (unsigned long)age >= life ||
+	    now - e->verified_at < 0 ||
+	    now - e->verified_at >= TLS_RESUME_MAX_AGE ||
+	    !SSL_SESSION_is_resumable(e->sess)) {
 		tls_resume_drop(r, e);
 		return 0;
 	}
-	if (SSL_set_session(ssl, e->sess) != 1)
+	/* A copy: the connection may spoil its own (tls_resume_new_session). */
+	if ((copy = SSL_SESSION_dup(e->sess)) == NULL)
+		return -ENOMEM;
+	ok = SSL_set_session(ssl, copy);
+	SSL_SESSION_free(copy);
+	if (ok != 1)
 		return -ENOMEM;
 	r->stats.offered++;
 	return 0;

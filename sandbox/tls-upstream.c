@@ -129,8 +129,12 @@ tls_upstream_prepare(SSL *ssl, const char *host, uint16_t port,
 		    SSL_set1_host(ssl, name) != 1)
 			return tls_upstream_fail(err, -EINVAL, name);
 	}
-	if (tls_resume_offer(ssl, name, port) != 0)
-		return tls_upstream_fail(err, -ENOMEM, _("session cache"));
+	if (tls_resume_offer(ssl, name, port) != 0) {
+		ERR_clear_error();
+		return os_error_set(err, -ENOMEM,
+		    _("session cache for %s:%u: out of memory"), name,
+		    (unsigned)port);
+	}
 	return 0;
 }
 

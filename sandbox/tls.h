@@ -111,9 +111,10 @@ void	 tls_ca_stats(const struct tls_ca *, struct tls_ca_stats *);
  * The context resumes sessions (tls-resume.c): per upstream host:port it
  * keeps the newest session the server gave, and tls_upstream_prepare
  * offers it. A session is only offered to the host:port whose chain it
- * was verified for, for at most TLS_RESUME_MAX_AGE seconds (or less, as
- * the server says), and is forgotten when a handshake to that host:port
- * fails. TLS_RESUME_MAX upstreams are kept, the least recently stored
+ * was verified for, at most TLS_RESUME_MAX_AGE seconds after that chain
+ * was verified (tickets from resumed connections do not renew it) and
+ * within the ticket's own lifetime; it is forgotten when a handshake to
+ * that host:port fails. TLS_RESUME_MAX upstreams are kept, the least recently stored
  * go first. The same session may serve several connections: RFC 8446
  * advises against that because it links the connections to one client,
  * and a proxy's connections all come from one address anyway.
@@ -132,8 +133,8 @@ SSL_CTX	*tls_upstream_ctx_new(const char *extra_ca_pem, struct os_error *);
 /*
  * Before the handshake of a client SSL: the name or address the
  * certificate must match, and SNI (not for IP literals, RFC 6066); port
- * completes the session cache's key. 0 or -EINVAL with err. A client
- * tls_conn that verifies peers refuses to handshake without it.
+ * completes the session cache's key. 0, or -EINVAL or -ENOMEM with err.
+ * A client tls_conn that verifies peers refuses to handshake without it.
  */
 int	 tls_upstream_prepare(SSL *, const char *host, uint16_t port,
 	     struct os_error *);

@@ -966,6 +966,64 @@ out:
 	SSL_CTX_free(up);
 }
 
+/* TLS 1.2 sessions stay resumable however their connections end, and a
+ * resumed connection cannot renew a session the cache has forgotten. */
+static void
+t_upstream_resume_lifetimes(void)
+{
+	struct tls_resume_stats	 st;
+	struct pair		 p, q;
+	SSL_CTX			*up = upstream_trusting_ca();
+	SSL_CTX			*t12 = ticket_server("api.github.com");
+	SSL_CTX			*gh = ticket_server("api.github.com");
+	SSL_CTX			*other = ticket_server("b.example");
+	char			 buf[64];
+	int			 i;
+
+	CHECK(up != NULL && t12 != NULL && gh != NULL && other != NULL);
+	if (up == NULL || t12 == NULL || gh == NULL || other == NULL)
+		goto out;
+	/* A TLS 1.2 server keeps its ticket on resumption: the cache's
+	 * session serves round after round (each connection is freed
+	 * without a close_notify, which OpenSSL holds against a session). */
+	SSL_CTX_set_max_proto_version(t12, TLS1_2_VERSION);
+	for (i = 0; i < 4; i++) {
+		CHECK(resume_round(&p, t12, up, "api.github.com", 1443));
+		CHECK_INT(SSL_version(tls_conn_ssl(p.c)), TLS1_2_VERSION);
+		CHECK_INT(SSL_session_reused(tls_conn_ssl(p.c)), i > 0);
+		pair_free(&p);
+	}
+
+	/* A resumed connection whose host lost its session meanwhile (here
+	 * a failed handshake in between) does not bring it back: the time
+	 * its chain was verified went with it. */
+	CHECK(resume_round(&p, gh, up, "api.github.com", 443));
+	pair_free(&p);
+	memset(&p, 0, sizeof p);
+	p.s = tls_conn_new(gh, true, &p.serr);
+	p.c = tls_conn_new(up, false, &p.cerr);
+	CHECK_INT(tls_upstream_prepare(tls_conn_ssl(p.c), "api.github.com", 443,
+	    &p.cerr), 0);			/* offered */
+	CHECK(!resume_round(&q, other, up, "api.github.com", 443));
+	pair_free(&q);				/* ... and forgotten */
+	pair_handshake(&p);
+	CHECK(SSL_session_reused(tls_conn_ssl(p.c)));
+	wire(p.s, p.c);
+	(void)tls_conn_read(p.c, buf, sizeof buf, &p.cerr);	/* its tickets */
+	pair_free(&p);
+	tls_upstream_stats(up, &st);
+	CHECK_INT(st.cached, 1);		/* only 1443 */
+	CHECK(resume_round(&p, gh, up, "api.github.com", 443));
+	CHECK(!SSL_session_reused(tls_conn_ssl(p.c)));
+	pair_free(&p);
+	CHECK(ERR_peek_error() == 0);
+out:
+	SSL_CTX_free(other);
+	SSL_CTX_free(gh);
+	SSL_CTX_free(t12);
+	SSL_CTX_free(up);
+}
+
 /* Agents that keep sessions resume with the relay's tickets, per host. */
 static void
 t_agents_resume_per_host(void)
@@ -1129,6 +1187,7 @@ main(void)
 	TAP_RUN(t_plain_http_to_tls_server);
 	TAP_RUN(t_upstream_extra_ca_bundles);
 	TAP_RUN(t_upstream_resumes_sessions);
+	TAP_RUN(t_upstream_resume_lifetimes);
 	TAP_RUN(t_agents_resume_per_host);
 	TAP_RUN(t_sniff);
 	TAP_RUN(t_costs);
