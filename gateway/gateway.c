@@ -411,6 +411,7 @@ main(int argc, char **argv)
 			tls = true;
 			break;
 		case 'H':
+			free(gw.hosts_file);
 			gw.hosts_file = xstrdup(optarg);
 			break;
 		case 'D':
