@@ -64,7 +64,11 @@ log_from_row(sqlite3_stmt *stmt, struct store_log *l)
 	l->fields = store_col_blob(stmt, 7, &l->fields_len);
 }
 
-/* The newest seq of a sandbox, 0 when it has no lines; -1 on an error. */
+/*
+ * The newest seq of a sandbox, 0 when it has no lines; -1 on an error,
+ * -ENOENT's message when there is no such sandbox (the logs table has no
+ * foreign key: this is the check, once per batch).
+ */
 static int64_t
 log_last_seq(struct store *st, const char *sandbox_id, struct os_error *err)
 {
@@ -72,14 +76,18 @@ log_last_seq(struct store *st, const char *sandbox_id, struct os_error *err)
 	int64_t		 seq = 0;
 	int		 rc;
 
-	stmt = store_stmt(st, "SELECT coalesce(max(seq), 0) FROM logs "
-	    "WHERE sandbox_id = ?1", err);
+	stmt = store_stmt(st, "SELECT (SELECT coalesce(max(seq), 0) FROM logs "
+	    "WHERE sandbox_id = ?1) FROM sandboxes WHERE id = ?1", err);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(st, stmt, 1, sandbox_id);
 	rc = store_step(st, stmt, err, "last log of sandbox '%s'", sandbox_id);
 	if (rc == 1)
 		seq = store_col_int(stmt, 0);
+	else if (rc == 0)
+		rc = os_error_set(err, -ENOENT,
+		    _("store: append log of sandbox '%s': no such sandbox"),
+		    sandbox_id);
 	store_stmt_done(stmt);
 	return rc < 0 ? -1 : seq;
 }
@@ -139,7 +147,7 @@ store_log_append(struct store *st, struct store_log *logs, size_t n,
 		/* One lookup per run of lines of one sandbox. */
 		if ((i == 0 || strcmp(sid, log_sid(&logs[i - 1])) != 0) &&
 		    (last = log_last_seq(st, sid, err)) < 0) {
-			rc = -EIO;
+			rc = err->code < 0 ? err->code : -EIO;
 			break;
 		}
 		stmt = store_stmt(st, "INSERT INTO logs (" LOG_COLS ", severity) "

@@ -245,9 +245,9 @@ t_migrations_new_file(void)
 
 	tdb_init(&t);
 	st = tdb_open(&t);
-	CHECK_INT(store_schema_version(st), 2);
+	CHECK_INT(store_schema_version(st), 3);
 	db = raw_open(t.path);
-	CHECK_INT(raw_int(db, "PRAGMA user_version"), 2);
+	CHECK_INT(raw_int(db, "PRAGMA user_version"), 3);
 	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'table' AND name IN ('sandboxes', 'policy_revisions', "
 	    "'settings', 'logs', 'draft_chunks', 'denials', 'history')"), 7);
@@ -258,7 +258,7 @@ t_migrations_new_file(void)
 
 	/* A second open finds nothing to do and keeps the version. */
 	st = tdb_open(&t);
-	CHECK_INT(store_schema_version(st), 2);
+	CHECK_INT(store_schema_version(st), 3);
 	store_close(st);
 	tdb_done(&t);
 }
@@ -308,7 +308,7 @@ t_migration_logs_without_rowid(void)
 	sqlite3_close(db);
 
 	st = tdb_open(&t);
-	CHECK_INT(store_schema_version(st), 2);
+	CHECK_INT(store_schema_version(st), 3);
 	db = raw_open(t.path);
 	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name = 'logs' AND sql LIKE '%WITHOUT ROWID'"), 1);
@@ -333,7 +333,73 @@ t_migration_logs_without_rowid(void)
 		CHECK_STR(v[2].message, "line 102");
 	}
 	store_logs_free(v, n);
-	/* The foreign key still holds: a sandbox's lines go with it. */
+	/* A sandbox's lines go with it. */
+	CHECK_INT(store_sandbox_delete(st, "sb-1", &err), 0);
+	CHECK_INT(store_log_count(st, "sb-1"), 0);
+	store_close(st);
+	tdb_done(&t);
+}
+
+/*
+ * A version 2 file (logs with a foreign key on sandboxes) loses the key
+ * in place: lines kept, orphans dropped; the store itself refuses lines
+ * of an unknown sandbox, and deleting a sandbox still takes its lines.
+ */
+static void
+t_migration_logs_no_foreign_key(void)
+{
+	struct tdb		 t;
+	struct store		*st;
+	struct store_log	 one;
+	struct os_error		 err = { 0 };
+	sqlite3			*db;
+	int			 rc;
+
+	tdb_init(&t);
+	st = tdb_open(&t);
+	add_sandbox(st, "sb-1", "demo");
+	store_close(st);
+	db = raw_open(t.path);
+	rc = sqlite3_exec(db,
+	    "DROP TABLE logs;"
+	    "CREATE TABLE logs ("
+	    "  sandbox_id TEXT NOT NULL"
+	    "    REFERENCES sandboxes (id) ON DELETE CASCADE,"
+	    "  seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, level TEXT,"
+	    "  severity INTEGER NOT NULL, target TEXT, source TEXT,"
+	    "  message TEXT, fields BLOB, PRIMARY KEY (sandbox_id, seq))"
+	    "  WITHOUT ROWID;"
+	    "INSERT INTO logs VALUES ('sb-1', 7, 100, 'warn', 1, 'proxy',"
+	    "  'sandbox', 'action=deny', NULL);"
+	    "INSERT INTO logs VALUES ('sb-gone', 1, 100, 'info', 2, 'proxy',"
+	    "  'sandbox', 'orphan', NULL);"
+	    "PRAGMA user_version = 2;", NULL, NULL, NULL);
+	CHECK_INT(rc, SQLITE_OK);
+	sqlite3_close(db);
+
+	st = tdb_open(&t);
+	CHECK_INT(store_schema_version(st), 3);
+	db = raw_open(t.path);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'logs' AND sql LIKE '%WITHOUT ROWID' AND "
+	    "sql NOT LIKE '%REFERENCES%'"), 1);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM pragma_foreign_key_list('logs')"), 0);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM logs WHERE sandbox_id = 'sb-gone'"), 0);
+	sqlite3_close(db);
+	CHECK_INT(store_log_count(st, "sb-1"), 1);
+	append_logs(st, "sb-1", 2, 0, "info", "sandbox", 200);
+	CHECK_INT(store_log_count(st, "sb-1"), 3);
+
+	/* No key, but no orphans either: the append checks the sandbox. */
+	memset(&one, 0, sizeof one);
+	one.sandbox_id = (char *)"nope";
+	one.level = (char *)"info";
+	one.message = (char *)"x";
+	CHECK_INT(store_log_append(st, &one, 1, 0, &err), -ENOENT);
+	CHECK_STR(err.msg, "store: append log of sandbox 'nope': no such sandbox");
+	CHECK_INT(one.seq, 0);
+	CHECK_INT(store_log_count(st, "nope"), 0);
+
 	CHECK_INT(store_sandbox_delete(st, "sb-1", &err), 0);
 	CHECK_INT(store_log_count(st, "sb-1"), 0);
 	store_close(st);
@@ -426,7 +492,7 @@ t_newer_schema_refused(void)
 	CHECK_INT(store_open(t.path, &st, &err), -EIO);
 	CHECK(st == NULL);
 	CHECK_CONTAINS(err.msg, "database schema version 7 is newer than this "
-	    "gateway (2); upgrade openshell");
+	    "gateway (3); upgrade openshell");
 	/* Nothing was touched. */
 	CHECK_INT(count_rows(t.path, "PRAGMA user_version"), 7);
 	CHECK_INT(count_rows(t.path, "SELECT count(*) FROM sandboxes"), 1);
@@ -435,11 +501,11 @@ t_newer_schema_refused(void)
 	unlink(t.path);
 	db = NULL;
 	CHECK_INT(sqlite3_open(t.path, &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL),
+	CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(store_open(t.path, &st, &err), -EIO);
-	CHECK_CONTAINS(err.msg, "database schema version 3 is newer");
+	CHECK_CONTAINS(err.msg, "database schema version 4 is newer");
 	db = raw_open(t.path);
 	CHECK_INT(raw_int(db, "SELECT journal_mode = 'delete' FROM "
 	    "pragma_journal_mode"), 1);
@@ -1416,6 +1482,7 @@ main(void)
 {
 	TAP_RUN(t_migrations_new_file);
 	TAP_RUN(t_migration_logs_without_rowid);
+	TAP_RUN(t_migration_logs_no_foreign_key);
 	TAP_RUN(t_pragmas);
 	TAP_RUN(t_file_mode);
 	TAP_RUN(t_open_errors);
