@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/x509.h>
+
 #include "tls-int.h"
 
 struct tls_resume_entry {
@@ -134,6 +136,7 @@ tls_resume_new_session(SSL *ssl, SSL_SESSION *ticket)
 	struct tls_resume	*r = tls_resume_of(SSL_get_SSL_CTX(ssl));
 	struct tls_resume_entry	*e;
 	SSL_SESSION		*sess;
+	X509			*peer;
 	const char		*key = SSL_get_ex_data(ssl, tls_resume_ssl_idx);
 	time_t			 verified_at = time(NULL);
 
@@ -141,10 +144,14 @@ tls_resume_new_session(SSL *ssl, SSL_SESSION *ticket)
 		return 0;
 	e = tls_resume_find(r, key);
 	if (SSL_session_reused(ssl)) {
-		/* The chain was verified when the entry was made; with the
-		 * entry gone (forgotten, evicted) that time is unknown, and
-		 * the session is not kept. */
-		if (e == NULL)
+		/* No chain was verified now. The entry says when its
+		 * certificate was; if the entry is gone (forgotten, evicted)
+		 * or holds another certificate (a full handshake replaced it
+		 * meanwhile), when this one was is unknown: not kept. */
+		peer = SSL_SESSION_get0_peer(ticket);
+		if (e == NULL || peer == NULL ||
+		    SSL_SESSION_get0_peer(e->sess) == NULL ||
+		    X509_cmp(peer, SSL_SESSION_get0_peer(e->sess)) != 0)
 			return 0;
 		verified_at = e->verified_at;
 	}
