@@ -6,8 +6,8 @@
 # the tunnel) or refused; `tls: skip` relays TLS untouched (the agent sees
 # the upstream's own certificate), cannot be combined with `protocol:
 # rest`, and does not switch off another policy's inspection; an upstream
-# whose certificate does not verify gets nothing; upstream TLS sessions
-# are resumed.
+# whose certificate does not verify gets nothing; TLS sessions are
+# resumed, the relay's with upstreams and an agent's with the relay.
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 . "$(dirname "$0")/lib/l7.sh"
@@ -147,6 +147,12 @@ is "$(rec_since "$REC_GH" "$m")" "" "forward: ... and nothing is sent"
 tls_probe() { sx "$sb" curl -s --max-time 20 https://api.github.com/v1/tls; }
 tls_probe >/dev/null
 is "$(tls_probe)" "tls TLSv1.3 resumed=1" "the relay resumes its TLS session with an upstream it verified before"
+# An agent that keeps sessions resumes with the relay: curl's second
+# connection (Connection: close forces one) gets no certificate.
+out=$(sx "$sb" curl -sv --max-time 20 -H 'Connection: close' \
+	https://api.github.com/v1/models https://api.github.com/v1/models)
+is "$(grep -c 'TLS handshake, Certificate (11)' <<<"$out") $(grep -c 'SSL re-using session ID' <<<"$out")" \
+	"1 1" "an agent's second connection resumes its TLS session with the relay"
 
 # ---------------------------------------------------------------------------
 # 8. WebSocket: the upgrade is decided, then the tunnel relays frames.
