@@ -66,8 +66,8 @@ log_from_row(sqlite3_stmt *stmt, struct store_log *l)
 
 /*
  * The newest seq of a sandbox, 0 when it has no lines; -1 on an error,
- * -ENOENT's message when there is no such sandbox (the logs table has no
- * foreign key: this is the check, once per batch).
+ * with err saying which (-ENOENT: no such sandbox). The logs table has no
+ * foreign key: this is the check, once per batch.
  */
 static int64_t
 log_last_seq(struct store *st, const char *sandbox_id, struct os_error *err)
