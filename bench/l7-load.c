@@ -203,11 +203,10 @@ static void
 on_usr1(int sig)
 {
 	char	buf[96];
-	size_t	n = 0;
+	size_t	n = 11;
 
 	(void)sig;
-	memcpy(buf, "handshakes=", 11);
-	n = 11;
+	memcpy(buf, "handshakes=", n);
 	n += put_ulong(buf + n, __atomic_load_n(&serve_handshakes, __ATOMIC_RELAXED));
 	memcpy(buf + n, " resumed=", 9);
 	n += 9;

@@ -137,4 +137,3 @@ tls_upstream_prepare(SSL *ssl, const char *host, uint16_t port,
 	}
 	return 0;
 }
-

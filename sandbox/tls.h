@@ -114,10 +114,11 @@ void	 tls_ca_stats(const struct tls_ca *, struct tls_ca_stats *);
  * was verified for, at most TLS_RESUME_MAX_AGE seconds after that chain
  * was verified (tickets from resumed connections do not renew it) and
  * within the ticket's own lifetime; it is forgotten when a handshake to
- * that host:port fails. TLS_RESUME_MAX upstreams are kept, the least recently stored
- * go first. The same session may serve several connections: RFC 8446
- * advises against that because it links the connections to one client,
- * and a proxy's connections all come from one address anyway.
+ * that host:port fails. TLS_RESUME_MAX upstreams are kept, the least
+ * recently stored go first. The same session may serve several
+ * connections: RFC 8446 advises against that because it links the
+ * connections to one client, and a proxy's connections all come from
+ * one address anyway.
  */
 #define TLS_RESUME_MAX		256
 #define TLS_RESUME_MAX_AGE	3600
