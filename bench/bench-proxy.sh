@@ -6,12 +6,20 @@
 #   2. new connections per second, identity lookup included
 #   3. identity lookup cost, warm and cold, with 500 processes around
 #
-# Topology: a sink on a test host (namespace + veth). The proxy listens in
-# a client namespace that has only lo, its clients run there as
-# descendants of the namespace's init, and it dials from the root
-# namespace, as in a sandbox. The direct baseline and tinyproxy (on
-# 127.0.0.1 in the root namespace, so its path is also loopback + veth)
-# run from the root namespace.
+# Topology: a sink on a test host (namespace + veth) whose near end is a
+# "host" namespace of the benchmark's own. The proxy listens in a client
+# namespace that has only lo (unpaced, as a sandbox's), its clients run
+# there as descendants of the namespace's init, and it dials from the host
+# namespace, as a supervisor dials from the machine's. The direct baseline
+# and tinyproxy (on 127.0.0.1 in the host namespace, so its path is also
+# loopback + veth) run from the host namespace.
+#
+# The congestion control of the host namespace and the sink's is the
+# machine's default for every section, and for the throughput section
+# also Debian's default (cubic) when the machine's is another: a pacing
+# one (BBR) caps what a sender has in flight by the path's idle round
+# trip, which three busy processes on two CPUs stretch. The machine's own
+# settings are never touched.
 set -u
 smoke=0
 [ "${1:-}" = --smoke ] && smoke=1
@@ -36,7 +44,17 @@ else
 fi
 PORT=5001
 
-ip=$(th_host srv) || { echo "bench-proxy: no test host"; exit 1; }
+hostns=$(th_netns host) || { echo "bench-proxy: no host namespace"; exit 1; }
+ip=$(th_host srv "$hostns") || { echo "bench-proxy: no test host"; exit 1; }
+inhost() { ip netns exec "$hostns" "$@"; }
+# cc_set NAME: the congestion control of new connections on the host side
+# and the sink's (the sink's listener is the one that sends downloads).
+cc_set() {
+	inhost sysctl -qw net.ipv4.tcp_congestion_control="$1" &&
+		ip netns exec "$(th_ns srv)" sysctl -qw net.ipv4.tcp_congestion_control="$1"
+}
+machine_cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
+cc_set "$machine_cc" || { echo "bench-proxy: cannot set congestion control $machine_cc"; exit 1; }
 ip netns exec "$(th_ns srv)" "$LOAD" sink --port $PORT >"$TH_DIR/sink.out" 2>&1 &
 th_track_pid $!
 th_wait 10 grep -qs ready "$TH_DIR/sink.out" || { echo "bench-proxy: sink did not start"; exit 1; }
@@ -51,6 +69,7 @@ network_policies:
     binaries:
       - { path: $(readlink -f "$LOAD") }
 EOF
+TH_PROXY_WRAP=(ip netns exec "$hostns")
 th_proxy_driver cli "$TH_DIR/policy.yaml" --hosts-file "$TH_DIR/hosts" ||
 	{ echo "bench-proxy: proxy driver did not start"; exit 1; }
 
@@ -69,9 +88,9 @@ LogFile "$TH_DIR/tinyproxy.log"
 PidFile "$TH_DIR/tinyproxy.pid"
 Allow 127.0.0.1
 EOF
-	tinyproxy -d -c "$TH_DIR/tinyproxy.conf" >"$TH_DIR/tinyproxy.out" 2>&1 &
+	inhost tinyproxy -d -c "$TH_DIR/tinyproxy.conf" >"$TH_DIR/tinyproxy.out" 2>&1 &
 	th_track_pid $!
-	if ! th_wait 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$tp_port" 2>/dev/null; then
+	if ! th_wait 10 inhost bash -c "exec 3<>/dev/tcp/127.0.0.1/$tp_port" 2>/dev/null; then
 		echo "bench-proxy: tinyproxy did not start: $(head -c 300 "$TH_DIR/tinyproxy.out")"
 		tp_port=""
 	fi
@@ -84,9 +103,9 @@ run_load() {
 	local where=$1 mode=$2
 	shift 2
 	case $where in
-	direct) "$LOAD" "$mode" --to "$ip:$PORT" "$@" ;;
+	direct) inhost "$LOAD" "$mode" --to "$ip:$PORT" "$@" ;;
 	tunnel) th_client_run cli "$LOAD" "$mode" --to "srv.test:$PORT" --proxy 127.0.0.1:3128 "$@" ;;
-	tinyproxy) "$LOAD" "$mode" --to "$ip:$PORT" --proxy "127.0.0.1:$tp_port" "$@" ;;
+	tinyproxy) inhost "$LOAD" "$mode" --to "$ip:$PORT" --proxy "127.0.0.1:$tp_port" "$@" ;;
 	esac
 }
 
@@ -96,26 +115,38 @@ run_load() {
 wheres="direct tunnel"
 [ -n "$tp_port" ] && wheres="$wheres tinyproxy"
 
-# 1. Throughput: runs interleaved so drift hits every contender alike.
-read -r st_t st_s <<<"$(steal_mark)"
-declare -A down up tput
-for w in $wheres; do down[$w]=""; up[$w]=""; done
-for r in $(seq 1 $RUNS); do
-	for w in $wheres; do
-		down[$w]+=" $(run_load "$w" down --bytes $BYTES)"
-		up[$w]+=" $(run_load "$w" up --bytes $BYTES)"
+# 1. Throughput: runs interleaved so drift hits every contender alike;
+# once per congestion control (the machine's, then cubic if it is not).
+# throughput CC: the section's lines for CC.
+throughput() {
+	local cc=$1 w r d u st_t st_s line
+	local -A down up tput
+	cc_set "$cc" || { echo "bench-proxy: cannot set congestion control $cc"; return 1; }
+	read -r st_t st_s <<<"$(steal_mark)"
+	for w in $wheres; do down[$w]=""; up[$w]=""; done
+	for r in $(seq 1 $RUNS); do
+		for w in $wheres; do
+			down[$w]+=" $(run_load "$w" down --bytes $BYTES)"
+			up[$w]+=" $(run_load "$w" up --bytes $BYTES)"
+		done
 	done
-done
-line="throughput_MBps"
-for w in $wheres; do
-	d=$(median ${down[$w]}); u=$(median ${up[$w]})
-	tput[$w]=$(awk -v d="$d" -v u="$u" 'BEGIN { printf "%.1f", (d + u) / 2 }')
-	line+=" $w=${tput[$w]} (down $d, up $u)"
-done
-echo "$line"
-echo "ratio tunnel_vs_direct: $(ratio "${tput[tunnel]}" "${tput[direct]}") (pass >= 0.75)"
-[ -n "$tp_port" ] && echo "ratio tunnel_vs_tinyproxy: $(ratio "${tput[tunnel]}" "${tput[tinyproxy]}") (pass >= 1.0)"
-echo "host_steal_pct: $(steal_pct $st_t $st_s) (CPU time the hypervisor took from this machine during the throughput runs)"
+	line="throughput_MBps cc=$cc"
+	for w in $wheres; do
+		d=$(median ${down[$w]}); u=$(median ${up[$w]})
+		tput[$w]=$(awk -v d="$d" -v u="$u" 'BEGIN { printf "%.1f", (d + u) / 2 }')
+		line+=" $w=${tput[$w]} (down $d, up $u)"
+	done
+	echo "$line"
+	echo "ratio tunnel_vs_direct cc=$cc: $(ratio "${tput[tunnel]}" "${tput[direct]}") (pass >= 0.75)"
+	[ -n "$tp_port" ] && echo "ratio tunnel_vs_tinyproxy cc=$cc: $(ratio "${tput[tunnel]}" "${tput[tinyproxy]}") (pass >= 1.0)"
+	echo "host_steal_pct cc=$cc: $(steal_pct $st_t $st_s) (CPU time the hypervisor took from this machine during these runs)"
+}
+echo "tcp_congestion: $machine_cc (this machine's default), on the upstream leg of direct, tunnel and tinyproxy alike; the sandbox's loopback leg is unpaced"
+throughput "$machine_cc"
+if [ "$machine_cc" != cubic ]; then
+	throughput cubic || echo "bench-proxy: no cubic here; only $machine_cc measured"
+	cc_set "$machine_cc"
+fi
 
 # 2. New connections per second (CONNECT + decision + identity + dial).
 declare -A rate

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -39,6 +40,32 @@ net_lo_up(struct os_error *err)
 	}
 	close(fd);
 	return rc;
+}
+
+/*
+ * Everything in this namespace is loopback, where congestion control has
+ * nothing to do; a pacing algorithm (BBR, the default on some hosts) only
+ * arms a timer for every burst the agent sends the proxy. The namespace's
+ * default is its own (net.ipv4.tcp_congestion_control is per namespace),
+ * so this leaves the host's choice for the real network alone. The
+ * proxy's listener makes the same choice for its side (proxy.c). Best
+ * effort: the default is kept if neither is there.
+ */
+static void
+net_unpaced(void)
+{
+	static const char *const	 algs[] = { "cubic", "reno" };
+	size_t				 i;
+	int				 fd;
+
+	fd = open("/proc/sys/net/ipv4/tcp_congestion_control", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+		if (write(fd, algs[i], strlen(algs[i])) >= 0)
+			break;
+	}
+	close(fd);
 }
 
 static int
@@ -74,6 +101,7 @@ iso_network(const IsoSetup *s, int *proxy_fd, int *dns_fd, struct os_error *err)
 		return 0;
 	if ((rc = net_lo_up(err)) != 0)
 		return rc;
+	net_unpaced();
 	if (s->proxy_port != 0 &&
 	    (*proxy_fd = net_socket(SOCK_STREAM, (uint16_t)s->proxy_port, err)) < 0)
 		return *proxy_fd;

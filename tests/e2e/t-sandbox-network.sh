@@ -19,6 +19,7 @@ hf=$(th_hosts_file api.example.test="$ip" api2.example.test="$ip" \
 	other.test="$ip" loop.test=127.0.0.1 meta.test=169.254.169.254)
 th_gateway_start --hosts-file "$hf" || bail "gateway start"
 sb=$(th_sbname net)
+host_cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
 th_sb_create "$sb" || bail "sandbox"
 ZEN="Anything added dilutes everything else."
 
@@ -41,6 +42,23 @@ logline() {
 	th_wait 10 sh -c "'$OS_CLI' logs '$sb' -n 10000 | grep -qE -- '$1'" || return 1
 	os logs "$sb" -n 10000 | grep -E -- "$1" | tail -n 1
 }
+
+# --- the loopback inside is not paced ------------------------------------
+# Both ends of the agent's connection to the proxy: the agent's socket
+# (the namespace's default) and the proxy's (its listener's choice), seen
+# with ss inside. BBR or another pacing default of the host stays the
+# host's.
+out=$(os sandbox exec "$sb" -- python3 -c '
+import socket, subprocess
+s = socket.create_connection(("127.0.0.1", 3128))
+mine = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
+ss = subprocess.run(["ss", "-Htin", "sport", "=", ":3128"], capture_output=True, text=True)
+words = ss.stdout.split()
+print(mine, "proxy=" + next((w for w in words if w in ("cubic", "reno", "bbr")), "?" + ss.stderr.strip()))' 2>&1)
+like "$out" '^(cubic|reno) proxy=(cubic|reno)$' \
+	"the agent's socket and the proxy's end of it use an unpaced congestion control"
+is "$(cat /proc/sys/net/ipv4/tcp_congestion_control)" "$host_cc" \
+	"the host's default congestion control is left as it was ($host_cc)"
 
 # --- default deny --------------------------------------------------------
 out=$(scurl https://api.example.test/zen; echo "rc=$?")

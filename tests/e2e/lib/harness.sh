@@ -160,9 +160,24 @@ th_alloc_subnet() {
 	return 1
 }
 
-# th_host NAME: prints the host's address.
+# th_netns NAME: a namespace with only lo (up); prints its name. A place
+# for the "host" side of a benchmark, whose settings (sysctls) are then
+# the benchmark's and not the machine's.
+th_netns() {
+	local ns
+	ns=$(th_ns "$1")
+	ip netns add "$ns" || return 1
+	echo "$ns" >>"$TH_DIR/netns"
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# th_host NAME [PEER_NS]: prints the host's address. Its veth's near end is
+# in the root namespace, or in PEER_NS (from th_netns).
 th_host() {
-	local name=$1 ns base n ra ha
+	local name=$1 peer=${2:-} ns base n ra ha
+	local -a near=(ip)
+	[ -n "$peer" ] && near=(ip -n "$peer")
 	ns=$(th_ns "$name")
 	n=$(ls "$TH_DIR/hosts.d" | wc -l)
 	ra="th$TH_ID$(printf %02d "$n")r"
@@ -176,8 +191,9 @@ th_host() {
 		echo "$ns" >>"$TH_DIR/netns"
 		ip link add "$ra" type veth peer name "$ha" netns "$ns" || exit 1
 		echo "$ra" >>"$TH_DIR/links"
-		ip addr add "$o1.$o2.$o3.$((o4 + 1))/30" dev "$ra"
-		ip link set "$ra" up
+		[ -n "$peer" ] && { ip link set "$ra" netns "$peer" || exit 1; }
+		"${near[@]}" addr add "$o1.$o2.$o3.$((o4 + 1))/30" dev "$ra"
+		"${near[@]}" link set "$ra" up
 		ip -n "$ns" link set lo up
 		ip -n "$ns" addr add "$o1.$o2.$o3.$((o4 + 2))/30" dev "$ha"
 		ip -n "$ns" link set "$ha" up
@@ -275,6 +291,10 @@ th_netns_client() {
 	ip netns add "$ns" || return 1
 	echo "$ns" >>"$TH_DIR/netns"
 	ip -n "$ns" link set lo up
+	# As a sandbox's init does (sandbox/isolate-net.c): an unpaced
+	# congestion control on the loopback-only namespace.
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control=cubic 2>/dev/null ||
+		ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control=reno 2>/dev/null
 	mkfifo "$d/fifo"
 	# `ip netns exec` execs the command itself: the background pid is the
 	# init, and every job is its descendant (as in a real sandbox).
