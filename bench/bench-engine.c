@@ -210,7 +210,8 @@ build_l7(struct size *sz)
 		r.port = 443;
 		r.binary = "/usr/bin/curl";
 		os_matcher_l4(sz->m, &r, &sz->dec[i]);
-		if (sz->dec[i].verdict != OS_L4_ALLOW || !sz->dec[i].inspect)
+		if (sz->dec[i].verdict != OS_L4_ALLOW || !sz->dec[i].inspect ||
+		    sz->dec[i].truncated)
 			fprintf(stderr, "bench-engine: %s was not an inspected "
 			    "allow\n", host);
 	}
@@ -253,7 +254,8 @@ time_l7(struct size *sz, int reps)
 	t0 = now_s();
 	for (k = 0; k < reps; k++) {
 		for (i = 0; i < NL7; i++) {
-			os_matcher_l7(sz->m, &sz->dec[i],
+			/* No L4 request: none of these is truncated. */
+			os_matcher_l7(sz->m, NULL, &sz->dec[i],
 			    &l7_reqs[i % OS_NELEM(l7_reqs)], &o);
 			acc += (unsigned)o.verdict + o.by_deny_rule;
 		}

@@ -1030,23 +1030,23 @@ range_set(struct cand_range *r, const struct m_group *g)
 	r->end = r->cur + g->n;
 }
 
-void
-os_matcher_l4(const struct os_matcher *m, const struct os_l4_request *req,
-    struct os_l4_decision *d)
+/*
+ * Calls visit for every (rule, endpoint) candidate of req's host:port, in
+ * (rule, endpoint) order, with the index of the binary entry that admits
+ * the caller or -1.
+ */
+typedef void	(*l4_visit_fn)(void *, const struct m_cand *, int);
+
+static void
+l4_walk(const struct os_matcher *m, const struct os_l4_request *req,
+    l4_visit_fn visit, void *arg)
 {
 	struct cand_range	 rg[3];
 	struct bin_ctx		 bc;
 	const struct m_cand	*c;
 	const char		*host, *s, *suffix = NULL;
 	uint32_t		 h, hs = FNV_OFFSET;
-	size_t			 len, nallow = 0, ndeny = 0, i, best;
-	bool			 inspect = false, skip = false;
-	int			 bi;
-
-	memset(d, 0, sizeof *d);
-	d->verdict = OS_L4_DENY_NO_ENDPOINT;
-	if (m == NULL || req == NULL)
-		return;
+	size_t			 len, i, best;
 
 	/* One pass: the hash of the whole host and of what follows its
 	 * first label (the wildcard suffix), both lower-cased. */
@@ -1090,42 +1090,76 @@ os_matcher_l4(const struct os_matcher *m, const struct os_l4_request *req,
 		if (best == OS_NELEM(rg))
 			break;
 		c = rg[best].cur++;
-		if (!cand_has_port(c, req->port))
-			continue;
-		if ((bi = bset_match(m, &bc, c->bset)) < 0) {
-			/* Only reported when nothing allows. */
-			if (nallow == 0 && ndeny++ < OS_MATCH_MAX) {
-				d->matches[ndeny - 1].rule = c->rule;
-				d->matches[ndeny - 1].endpoint = c->ep;
-				d->matches[ndeny - 1].binary = NULL;
-			}
-			continue;
-		}
-		if (nallow++ < OS_MATCH_MAX) {
-			d->matches[nallow - 1].rule = c->rule;
-			d->matches[nallow - 1].endpoint = c->ep;
-			d->matches[nallow - 1].binary = &c->binaries[bi];
-		}
-		inspect = inspect || c->rest;
-		skip = skip || c->skip;
+		if (cand_has_port(c, req->port))
+			visit(arg, c, bset_match(m, &bc, c->bset));
 	}
+}
 
-	if (nallow != 0) {
+struct l4_fill {
+	struct os_l4_decision	*d;
+	size_t			 nallow;
+	size_t			 ndeny;
+	bool			 inspect;
+	bool			 skip;
+};
+
+static void
+l4_fill_visit(void *arg, const struct m_cand *c, int bi)
+{
+	struct l4_fill		*f = arg;
+	struct os_match		*mt;
+
+	if (bi < 0) {
+		/* Only reported when nothing allows. */
+		if (f->nallow == 0 && f->ndeny++ < OS_MATCH_MAX) {
+			mt = &f->d->matches[f->ndeny - 1];
+			mt->rule = c->rule;
+			mt->endpoint = c->ep;
+			mt->binary = NULL;
+		}
+		return;
+	}
+	if (f->nallow++ < OS_MATCH_MAX) {
+		mt = &f->d->matches[f->nallow - 1];
+		mt->rule = c->rule;
+		mt->endpoint = c->ep;
+		mt->binary = &c->binaries[bi];
+	}
+	f->inspect = f->inspect || c->rest;
+	f->skip = f->skip || c->skip;
+}
+
+void
+os_matcher_l4(const struct os_matcher *m, const struct os_l4_request *req,
+    struct os_l4_decision *d)
+{
+	struct l4_fill	f;
+	size_t		i;
+
+	memset(d, 0, sizeof *d);
+	d->verdict = OS_L4_DENY_NO_ENDPOINT;
+	if (m == NULL || req == NULL)
+		return;
+	memset(&f, 0, sizeof f);
+	f.d = d;
+	l4_walk(m, req, l4_fill_visit, &f);
+
+	if (f.nallow != 0) {
 		d->verdict = OS_L4_ALLOW;
-		d->nmatches = nallow < OS_MATCH_MAX ? nallow : OS_MATCH_MAX;
-		d->truncated = nallow > OS_MATCH_MAX;
-		d->inspect = inspect;
+		d->nmatches = f.nallow < OS_MATCH_MAX ? f.nallow : OS_MATCH_MAX;
+		d->truncated = f.nallow > OS_MATCH_MAX;
+		d->inspect = f.inspect;
 		/* When another admitting policy inspects this host:port, its
 		 * L7 rules must not be bypassed by an opaque relay. */
-		d->tls_skip = skip && !inspect;
+		d->tls_skip = f.skip && !f.inspect;
 		/* Entries past nmatches may hold binary-deny pairs; clear. */
 		for (i = d->nmatches; i < OS_MATCH_MAX &&
-		    i < (ndeny < OS_MATCH_MAX ? ndeny : OS_MATCH_MAX); i++)
+		    i < (f.ndeny < OS_MATCH_MAX ? f.ndeny : OS_MATCH_MAX); i++)
 			memset(&d->matches[i], 0, sizeof d->matches[i]);
-	} else if (ndeny != 0) {
+	} else if (f.ndeny != 0) {
 		d->verdict = OS_L4_DENY_BINARY;
-		d->nmatches = ndeny < OS_MATCH_MAX ? ndeny : OS_MATCH_MAX;
-		d->truncated = ndeny > OS_MATCH_MAX;
+		d->nmatches = f.ndeny < OS_MATCH_MAX ? f.ndeny : OS_MATCH_MAX;
+		d->truncated = f.ndeny > OS_MATCH_MAX;
 	}
 }
 
@@ -1412,69 +1446,85 @@ l7_set(struct os_l7_decision *out, const struct os_match *mt,
 	out->matched = r;
 }
 
+/* Every admitting match, for a decision that holds only the first
+ * OS_MATCH_MAX. */
+struct l7_all {
+	struct os_match	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static void
+l7_all_visit(void *arg, const struct m_cand *c, int bi)
+{
+	struct l7_all	*a = arg;
+
+	if (bi < 0)
+		return;
+	if (a->n == a->cap) {
+		a->cap = a->cap != 0 ? a->cap * 2 : 2 * OS_MATCH_MAX;
+		a->v = xreallocarray(a->v, a->cap, sizeof *a->v);
+	}
+	a->v[a->n].rule = c->rule;
+	a->v[a->n].endpoint = c->ep;
+	a->v[a->n].binary = &c->binaries[bi];
+	a->n++;
+}
+
 /*
  * Deny rules of every inspected match beat allow rules of any. When
  * several could decide, an enforcing endpoint is preferred over an
  * auditing one (so a second policy in audit mode never turns an enforced
- * denial into a logged one), then the smallest key. The decision must
+ * denial into a logged one), then the smallest key. The matches must
  * come from this matcher (its endpoints are how the records are found).
  */
-void
-os_matcher_l7(const struct os_matcher *m, const struct os_l4_decision *d,
+static void
+l7_over(const struct os_matcher *m, const struct os_match *mt, size_t n,
     const struct os_l7_request *req, struct os_l7_decision *out)
 {
-	const struct m_l7ep	*rec[OS_MATCH_MAX];
+	const struct m_l7ep	*recbuf[OS_MATCH_MAX], **rec = recbuf;
 	const struct m_l7rule	*rules, *deny_rule = NULL;
 	struct query		 q;
 	const char		*method, *path;
-	size_t			 n, i, j, first = OS_MATCH_MAX;
-	size_t			 deny = OS_MATCH_MAX;
+	size_t			 i, j, first = SIZE_MAX, deny = SIZE_MAX;
 
-	memset(out, 0, sizeof *out);
-	out->verdict = OS_L7_DENY;
-	if (m == NULL || d == NULL || req == NULL)
-		return;
-	n = d->nmatches < OS_MATCH_MAX ? d->nmatches : OS_MATCH_MAX;
-	if (d->verdict != OS_L4_ALLOW) {
-		if (n != 0)
-			l7_set(out, &d->matches[0], NULL);
-		return;
-	}
+	if (n > OS_MATCH_MAX)
+		rec = xcalloc(n, sizeof *rec);
 	method = req->method != NULL ? req->method : "";
 	path = req->path != NULL ? req->path : "";
 	q.state = 0;
 
 	for (i = 0; i < n; i++) {
-		if ((rec[i] = l7_find(m, d->matches[i].endpoint)) == NULL)
+		if ((rec[i] = l7_find(m, mt[i].endpoint)) == NULL)
 			continue;
-		if (first == OS_MATCH_MAX ||
+		if (first == SIZE_MAX ||
 		    (!rec[first]->enforcing && rec[i]->enforcing))
 			first = i;
-		if (deny != OS_MATCH_MAX && rec[deny]->enforcing)
+		if (deny != SIZE_MAX && rec[deny]->enforcing)
 			continue;
 		rules = l7ep_rules(rec[i]);
 		for (j = 0; j < rec[i]->ndeny; j++) {
 			if (!l7rule_match(&rules[j], req, method, path, &q,
 			    true))
 				continue;
-			if (deny == OS_MATCH_MAX || rec[i]->enforcing) {
+			if (deny == SIZE_MAX || rec[i]->enforcing) {
 				deny = i;
 				deny_rule = &rules[j];
 			}
 			break;
 		}
 	}
-	if (first == OS_MATCH_MAX) {
+	if (first == SIZE_MAX) {
 		/* Not an inspected decision: nothing here can allow it. */
 		if (n != 0)
-			l7_set(out, &d->matches[0], NULL);
-		return;
+			l7_set(out, &mt[0], NULL);
+		goto out;
 	}
-	if (deny != OS_MATCH_MAX) {
-		l7_set(out, &d->matches[deny], deny_rule->rule);
+	if (deny != SIZE_MAX) {
+		l7_set(out, &mt[deny], deny_rule->rule);
 		out->by_deny_rule = true;
 		out->verdict = rec[deny]->enforcing ? OS_L7_DENY : OS_L7_AUDIT;
-		return;
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		if (rec[i] == NULL)
@@ -1483,14 +1533,51 @@ os_matcher_l7(const struct os_matcher *m, const struct os_l4_decision *d,
 		for (j = 0; j < rec[i]->nallow; j++) {
 			if (l7rule_match(&rules[j], req, method, path, &q,
 			    false)) {
-				l7_set(out, &d->matches[i], rules[j].rule);
+				l7_set(out, &mt[i], rules[j].rule);
 				out->verdict = OS_L7_ALLOW;
-				return;
+				goto out;
 			}
 		}
 	}
-	l7_set(out, &d->matches[first], NULL);
+	l7_set(out, &mt[first], NULL);
 	out->verdict = rec[first]->enforcing ? OS_L7_DENY : OS_L7_AUDIT;
+out:
+	if (rec != recbuf)
+		free(rec);
+}
+
+/*
+ * A decision that admits through more than OS_MATCH_MAX (rule, endpoint)
+ * pairs (a busy host after many approved chunks) is walked again from l4,
+ * so that no policy's deny rule or allow rule is left out; without l4 it
+ * is denied.
+ */
+void
+os_matcher_l7(const struct os_matcher *m, const struct os_l4_request *l4,
+    const struct os_l4_decision *d, const struct os_l7_request *req,
+    struct os_l7_decision *out)
+{
+	struct l7_all	all;
+	size_t		n;
+
+	memset(out, 0, sizeof *out);
+	out->verdict = OS_L7_DENY;
+	if (m == NULL || d == NULL || req == NULL)
+		return;
+	n = d->nmatches < OS_MATCH_MAX ? d->nmatches : OS_MATCH_MAX;
+	if (d->verdict != OS_L4_ALLOW || (d->truncated && l4 == NULL)) {
+		if (n != 0)
+			l7_set(out, &d->matches[0], NULL);
+		return;
+	}
+	if (!d->truncated) {
+		l7_over(m, d->matches, n, req, out);
+		return;
+	}
+	memset(&all, 0, sizeof all);
+	l4_walk(m, l4, l7_all_visit, &all);
+	l7_over(m, all.v, all.n, req, out);
+	free(all.v);
 }
 
 size_t

@@ -425,9 +425,11 @@ struct os_l7_decision {
 	bool				 by_deny_rule;
 };
 
-/* L7 decision over the inspected matches of an allowed L4 decision. */
-void	 os_matcher_l7(const struct os_matcher *, const struct os_l4_decision *,
-	     const struct os_l7_request *, struct os_l7_decision *);
+/* L7 decision over the inspected matches of an allowed L4 decision, which
+ * l4 (the request it decided) lets see beyond its first OS_MATCH_MAX. */
+void	 os_matcher_l7(const struct os_matcher *, const struct os_l4_request *l4,
+	     const struct os_l4_decision *, const struct os_l7_request *,
+	     struct os_l7_decision *);
 /* "POST /repos/x/issues not permitted by policy" or "... blocked by deny rule". */
 size_t	 os_l7_reason(const struct os_l7_request *, const struct os_l7_decision *,
 	     char *buf, size_t len);

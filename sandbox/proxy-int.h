@@ -183,6 +183,7 @@ void	 pconn_report_denial(struct pconn *, const char *stage, const char *reason,
 	     const char *method, const char *path, bool permissive);
 /* The display name of the policy that admitted the connection, or "-". */
 const char *pconn_policy_name(const struct pconn *);
+void	 pconn_l4_request(const struct pconn *, struct os_l4_request *);
 void	 pconn_close(struct pconn *);
 void	 pconn_close_upstream(struct pconn *);
 void	 pconn_log_ssrf_deny(struct pconn *, const char *why);

@@ -518,6 +518,7 @@ l7_decide_variants(struct pconn *c, struct os_l7_request *r,
     struct os_l7_decision *d)
 {
 	struct os_l7_decision	 dv;
+	struct os_l4_request	 l4;
 	const char		*orig = r->path, *p;
 	char			*alt;
 	int			 have = 0, how;
@@ -526,7 +527,8 @@ l7_decide_variants(struct pconn *c, struct os_l7_request *r,
 		d->verdict = OS_L7_DENY;
 		return;
 	}
-	os_matcher_l7(c->matcher, &c->dec, r, d);
+	pconn_l4_request(c, &l4);
+	os_matcher_l7(c->matcher, &l4, &c->dec, r, d);
 	/* Most paths have neither: no copy on the hot path. */
 	for (p = orig; *p != '\0'; p++) {
 		if (l7_is_esc_slash(p))
@@ -539,7 +541,7 @@ l7_decide_variants(struct pconn *c, struct os_l7_request *r,
 			continue;
 		r->path = alt;
 		memset(&dv, 0, sizeof dv);
-		os_matcher_l7(c->matcher, &c->dec, r, &dv);
+		os_matcher_l7(c->matcher, &l4, &c->dec, r, &dv);
 		if (dv.by_deny_rule &&
 		    l7_severity(dv.verdict) > l7_severity(d->verdict))
 			*d = dv;

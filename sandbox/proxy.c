@@ -443,6 +443,20 @@ struct verdict {
 	char	reason[512];
 };
 
+/* The L4 request of c: host, port and the identified binary. */
+void
+pconn_l4_request(const struct pconn *c, struct os_l4_request *r)
+{
+	memset(r, 0, sizeof *r);
+	r->host = c->req.host;
+	r->port = c->req.port;
+	if (c->have_ident) {
+		r->binary = c->ident.exe;
+		r->ancestors = (const char *const *)c->ident.ancestors;
+		r->nancestors = c->ident.nancestors;
+	}
+}
+
 static void
 decide_l4(struct pconn *c, struct os_matcher *m, struct verdict *v)
 {
@@ -465,12 +479,7 @@ decide_l4(struct pconn *c, struct os_matcher *m, struct verdict *v)
 		free(msg);
 		return;
 	}
-	memset(&r, 0, sizeof r);
-	r.host = c->req.host;
-	r.port = c->req.port;
-	r.binary = c->ident.exe;
-	r.ancestors = (const char *const *)c->ident.ancestors;
-	r.nancestors = c->ident.nancestors;
+	pconn_l4_request(c, &r);
 	os_matcher_l4(m, &r, &c->dec);
 	if (c->dec.verdict == OS_L4_ALLOW) {
 		v->allow = true;

@@ -10,4 +10,5 @@ EXTRA_DIST += tests/fuzz/fuzz-l7-match.c \
 	tests/fuzz/corpus/fuzz-l7-match/query.txt \
 	tests/fuzz/corpus/fuzz-l7-match/wildcard-globs.txt \
 	tests/fuzz/corpus/fuzz-l7-match/yaml-github.txt \
+	tests/fuzz/corpus/fuzz-l7-match/yaml-many-policies.txt \
 	tests/fuzz/corpus/fuzz-l7-match/yaml-several.txt

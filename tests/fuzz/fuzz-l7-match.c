@@ -105,9 +105,11 @@ model_binary(const struct os_rule *r, const struct os_l4_request *q)
 	return -1;
 }
 
+/* Also every admitting match into *all (heap, *nall of them): the L7
+ * decision hears them all, however many. */
 static void
 model_l4(const struct os_policy *p, const struct os_l4_request *q,
-    struct os_l4_decision *d)
+    struct os_l4_decision *d, struct os_match **all, size_t *nall)
 {
 	struct os_match	deny[OS_MATCH_MAX];
 	size_t		nallow = 0, ndeny = 0, r, i;
@@ -115,6 +117,8 @@ model_l4(const struct os_policy *p, const struct os_l4_request *q,
 	int		b;
 
 	memset(d, 0, sizeof *d);
+	*all = NULL;
+	*nall = 0;
 	for (r = 0; r < p->nrules; r++) {
 		const struct os_rule *rule = &p->rules[r];
 
@@ -138,11 +142,16 @@ model_l4(const struct os_policy *p, const struct os_l4_request *q,
 				d->matches[nallow].endpoint = e;
 				d->matches[nallow].binary = &rule->binaries[b];
 			}
+			*all = xreallocarray(*all, nallow + 1, sizeof **all);
+			(*all)[nallow].rule = rule;
+			(*all)[nallow].endpoint = e;
+			(*all)[nallow].binary = &rule->binaries[b];
 			nallow++;
 			inspect = inspect || e->protocol == OS_PROTOCOL_REST;
 			skip = skip || e->tls == OS_TLS_SKIP;
 		}
 	}
+	*nall = nallow;
 	if (nallow != 0) {
 		d->verdict = OS_L4_ALLOW;
 		d->nmatches = nallow < OS_MATCH_MAX ? nallow : OS_MATCH_MAX;
@@ -337,7 +346,8 @@ model_allows(const struct os_endpoint *e, const struct os_l7_request *q,
 }
 
 static void
-model_l7(const struct os_l4_decision *d, const struct os_l7_request *q,
+model_l7(const struct os_l4_decision *d, const struct os_match *all,
+    size_t nall, const struct os_l7_request *q,
     const struct os_l7_decision *got, struct os_l7_decision *out)
 {
 	const struct os_match	*first = NULL, *dm = NULL, *mt;
@@ -356,8 +366,8 @@ model_l7(const struct os_l4_decision *d, const struct os_l7_request *q,
 		return;
 	}
 	mquery_parse(&mq, q->query);
-	for (i = 0; i < d->nmatches; i++) {
-		mt = &d->matches[i];
+	for (i = 0; i < nall; i++) {
+		mt = &all[i];
 		e = mt->endpoint;
 		if (e->protocol != OS_PROTOCOL_REST)
 			continue;
@@ -392,8 +402,8 @@ model_l7(const struct os_l4_decision *d, const struct os_l7_request *q,
 		    OS_L7_AUDIT : OS_L7_DENY;
 		goto done;
 	}
-	for (i = 0; i < d->nmatches; i++) {
-		mt = &d->matches[i];
+	for (i = 0; i < nall; i++) {
+		mt = &all[i];
 		if (mt->endpoint->protocol != OS_PROTOCOL_REST)
 			continue;
 		if ((r = model_allows(mt->endpoint, q, &mq,
@@ -538,17 +548,20 @@ run(const struct os_policy *pol, const struct os_l4_request *q4,
 	struct os_l4_decision	 d, md;
 	struct os_l7_decision	 o, mo;
 	const struct os_policy	*mp;
+	struct os_match		*all;
+	size_t			 nall;
 
 	m = os_matcher_new(pol, 1);
 	mp = os_matcher_policy(m);
 
 	os_matcher_l4(m, q4, &d);
-	model_l4(mp, q4, &md);
+	model_l4(mp, q4, &md, &all, &nall);
 	check_l4(&d, &md, q4);
 	check_format(FMT_L4_REASON, q4, &d);
 
-	os_matcher_l7(m, &d, q7, &o);
-	model_l7(&d, q7, &o, &mo);
+	os_matcher_l7(m, q4, &d, q7, &o);
+	model_l7(&d, all, nall, q7, &o, &mo);
+	free(all);
 	check_l7(&o, &mo, q7);
 	check_format(FMT_L7_REASON, q7, &o);
 	check_format(FMT_RULE, o.matched, NULL);

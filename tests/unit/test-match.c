@@ -92,7 +92,7 @@ l7(const struct os_matcher *m, const char *host, const char *method,
 	q.method = method;
 	q.path = path;
 	q.query = query;
-	os_matcher_l7(m, &d, &q, out);
+	os_matcher_l7(m, &r, &d, &q, out);
 	return out->verdict;
 }
 
@@ -755,6 +755,72 @@ t_query_matchers(void)
 	os_matcher_unref(m);
 }
 
+/*
+ * More admitting policies than a decision holds (OS_MATCH_MAX): the L7
+ * decision still hears every one of them, the deny rule of the last and
+ * the allow rule of the one before it; without the L4 request it cannot
+ * walk them again and denies.
+ */
+static void
+t_l7_beyond_match_max(void)
+{
+	struct os_buf		 y = OS_BUF_INIT;
+	struct os_matcher	*m;
+	struct os_l4_request	 r;
+	struct os_l4_decision	 d;
+	struct os_l7_request	 q = { "GET", "/a/secret", NULL };
+	struct os_l7_decision	 o;
+	size_t			 i, n = OS_MATCH_MAX + 4;
+
+	os_buf_adds(&y, "version: 1\nnetwork_policies:\n");
+	for (i = 0; i + 2 < n; i++) {
+		os_buf_addf(&y, "  p%02zu:\n    endpoints:\n"
+		    "      - { host: api.example.com, port: 443, protocol: rest,"
+		    " access: read-only }\n"
+		    "    binaries: [{ path: /usr/bin/curl }]\n", i);
+	}
+	os_buf_addf(&y, "  p%02zu:\n    endpoints:\n"
+	    "      - host: api.example.com\n        port: 443\n"
+	    "        protocol: rest\n        rules:\n"
+	    "          - allow: { method: POST, path: /only-here }\n"
+	    "    binaries: [{ path: /usr/bin/curl }]\n", n - 2);
+	os_buf_addf(&y, "  p%02zu:\n    endpoints:\n"
+	    "      - host: api.example.com\n        port: 443\n"
+	    "        protocol: rest\n        access: read-only\n"
+	    "        deny_rules: [{ method: GET, path: /a/secret }]\n"
+	    "    binaries: [{ path: /usr/bin/curl }]\n", n - 1);
+	m = compile(os_buf_str(&y));
+	os_buf_free(&y);
+	CHECK(m != NULL);
+	if (m == NULL)
+		return;
+	memset(&r, 0, sizeof r);
+	r.host = "api.example.com";
+	r.port = 443;
+	r.binary = "/usr/bin/curl";
+	os_matcher_l4(m, &r, &d);
+	CHECK_INT(d.verdict, OS_L4_ALLOW);
+	CHECK(d.truncated && d.inspect);
+
+	os_matcher_l7(m, &r, &d, &q, &o);
+	CHECK_INT(o.verdict, OS_L7_DENY);
+	CHECK(o.by_deny_rule);
+	CHECK_STR(o.rule->key, "p19");
+	q.path = "/a/public";
+	os_matcher_l7(m, &r, &d, &q, &o);
+	CHECK_INT(o.verdict, OS_L7_ALLOW);
+	CHECK_STR(o.rule->key, "p00");
+	q.method = "POST";
+	q.path = "/only-here";
+	os_matcher_l7(m, &r, &d, &q, &o);
+	CHECK_INT(o.verdict, OS_L7_ALLOW);
+	CHECK_STR(o.rule->key, "p18");
+	os_matcher_l7(m, NULL, &d, &q, &o);
+	CHECK_INT(o.verdict, OS_L7_DENY);
+	CHECK(!o.by_deny_rule);
+	os_matcher_unref(m);
+}
+
 static void
 t_deny_rules(void)
 {
@@ -885,16 +951,16 @@ t_l7_not_inspected(void)
 	/* L7 over a decision it does not apply to fails closed. */
 	CHECK_INT(l4(m, "api.example.com", 443, "/usr/bin/curl", &d),
 	    OS_L4_ALLOW);
-	os_matcher_l7(m, &d, &q, &o);
+	os_matcher_l7(m, NULL, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
 	CHECK_STR(o.rule->key, "l4");
 	CHECK_INT(l4(m, "api.example.com", 443, "/usr/bin/wget", &d),
 	    OS_L4_DENY_BINARY);
-	os_matcher_l7(m, &d, &q, &o);
+	os_matcher_l7(m, NULL, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
 	CHECK_INT(l4(m, "nowhere.example.com", 443, "/usr/bin/curl", &d),
 	    OS_L4_DENY_NO_ENDPOINT);
-	os_matcher_l7(m, &d, &q, &o);
+	os_matcher_l7(m, NULL, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
 	CHECK(o.rule == NULL && o.matched == NULL);
 	os_matcher_unref(m);
@@ -1043,27 +1109,27 @@ t_hostile_inputs(void)
 	CHECK_INT(d.verdict, OS_L4_ALLOW);
 
 	memset(&q, 0, sizeof q);
-	os_matcher_l7(m, &d, &q, &o);
+	os_matcher_l7(m, &r, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
 	q.method = "GET";
 	q.path = "/a/\xc3\x28/x";
 	q.query = "k=\xff&z=\x80";
-	os_matcher_l7(m, &d, &q, &o);
+	os_matcher_l7(m, &r, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
 	CHECK(o.by_deny_rule);
 	q.path = huge;
 	q.query = huge;
-	os_matcher_l7(m, &d, &q, &o);
+	os_matcher_l7(m, &r, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
 	huge[0] = '/';
 	huge[1] = 'a';
 	huge[2] = '/';
 	q.query = "k=v";
-	os_matcher_l7(m, &d, &q, &o);
+	os_matcher_l7(m, &r, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_ALLOW);
-	os_matcher_l7(m, NULL, &q, &o);
+	os_matcher_l7(m, &r, NULL, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
-	os_matcher_l7(NULL, &d, &q, &o);
+	os_matcher_l7(NULL, &r, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
 	os_matcher_l4(m, NULL, &d);
 	CHECK_INT(d.verdict, OS_L4_DENY_NO_ENDPOINT);
@@ -1137,6 +1203,7 @@ main(void)
 	TAP_RUN(t_hostless);
 	TAP_RUN(t_several_policies_sorted);
 	TAP_RUN(t_truncation);
+	TAP_RUN(t_l7_beyond_match_max);
 	TAP_RUN(t_inspect_and_tls_skip);
 	TAP_RUN(t_presets);
 	TAP_RUN(t_access_methods);
