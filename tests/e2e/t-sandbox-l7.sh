@@ -243,6 +243,40 @@ is "$(sx "$dr" curl -sS --data-binary @/tmp/big "$GH/sha256")" "$want 3000000" "
 is "$(sx "$dr" curl -sS -H 'Transfer-Encoding: chunked' --data-binary @/tmp/big "$GH/sha256")" "$want 3000000" \
 	"bodies: a 3 MB chunked body arrives intact"
 
+# More policies admit the host than a decision keeps (16): the last ones'
+# rules are heard all the same.
+many=()
+for i in $(seq -w 0 17); do
+	many+=("  p$i:" '    endpoints:'
+		'      - { host: api.github.com, port: 443, protocol: rest, access: read-only }'
+		'    binaries: [{ path: /usr/bin/curl }]')
+done
+l7_policy "$TH_DIR/many.yaml" "${many[@]}" \
+	'  p18:' \
+	'    name: late-allow' \
+	'    endpoints:' \
+	'      - host: api.github.com' \
+	'        port: 443' \
+	'        protocol: rest' \
+	'        rules: [{ allow: { method: POST, path: /only-here } }]' \
+	'    binaries: [{ path: /usr/bin/curl }]' \
+	'  p19:' \
+	'    name: late-guard' \
+	'    endpoints:' \
+	'      - host: api.github.com' \
+	'        port: 443' \
+	'        protocol: rest' \
+	'        access: read-only' \
+	'        deny_rules: [{ method: GET, path: "/zen/secret" }]' \
+	'    binaries: [{ path: /usr/bin/curl }]'
+setmany() { os policy set "$dr" --policy "$TH_DIR/many.yaml" --wait >/dev/null 2>&1; }
+check "20 policies for one host: policy set --wait loads" setmany
+m=$(rec_mark "$REC")
+is "$(code "$dr" -X POST "$GH/only-here" -d y)" 200 "20 policies: the 19th's allow rule admits POST /only-here"
+is "$(code "$dr" "$GH/zen/secret")" 403 "20 policies: the 20th's deny rule denies GET /zen/secret"
+is "$(th_json_get "$(body "$dr")" policy)" late-guard "20 policies: the denial names the 20th policy"
+is "$(rec_since "$REC" "$m")" "POST /only-here" "20 policies: only the allowed request reached the upstream"
+
 # ---------------------------------------------------------------------------
 # 4. Trust inside the sandbox.
 tr=$(th_sbname trust)
