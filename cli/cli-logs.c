@@ -257,6 +257,9 @@ logs_on_event(const Openshell__V1__SandboxStreamEvent *ev, void *arg)
 	}
 }
 
+/* What the gateway answers when asked for no number (proto: 0 = 1000). */
+#define LOGS_DEFAULT_LINES 1000
+
 int
 cli_logs(int argc, char **argv)
 {
@@ -271,7 +274,7 @@ cli_logs(int argc, char **argv)
 	};
 	Openshell__V1__GetSandboxLogsRequest	 req =
 	    OPENSHELL__V1__GET_SANDBOX_LOGS_REQUEST__INIT;
-	Openshell__V1__GetSandboxLogsResponse	*resp = NULL;
+	Openshell__V1__GetSandboxLogsResponse	*resp = NULL, **pages = NULL;
 	Openshell__V1__WatchSandboxRequest	 wreq =
 	    OPENSHELL__V1__WATCH_SANDBOX_REQUEST__INIT;
 	struct logs_opts			 o = { false, false };
@@ -282,7 +285,7 @@ cli_logs(int argc, char **argv)
 	int64_t					 since_ms = 0, secs;
 	long					 lines = 0;
 	char					*end;
-	size_t					 i;
+	size_t					 i, want, got = 0, npages = 0;
 	int					 c, rc;
 
 	optind = 0;
@@ -350,15 +353,30 @@ cli_logs(int argc, char **argv)
 	req.name = argv[optind];
 	req.since_ms = since_ms;
 	req.min_level = (char *)min_level;
-	req.lines = (uint32_t)lines;
-	rc = cli_call(&conn, "GetSandboxLogs", &req.base,
-	    &openshell__v1__get_sandbox_logs_response__descriptor,
-	    (ProtobufCMessage **)&resp);
-	if (rc == CLI_EXIT_OK) {
-		for (i = 0; i < resp->n_logs; i++)
+	/* An answer is bounded in size (`more`): the older lines come page
+	 * by page, newest page first, and are printed oldest first. */
+	want = lines > 0 ? (size_t)lines : LOGS_DEFAULT_LINES;
+	for (;;) {
+		req.lines = (uint32_t)(want - got);
+		rc = cli_call(&conn, "GetSandboxLogs", &req.base,
+		    &openshell__v1__get_sandbox_logs_response__descriptor,
+		    (ProtobufCMessage **)&resp);
+		if (rc != CLI_EXIT_OK)
+			break;
+		pages = xreallocarray(pages, npages + 1, sizeof *pages);
+		pages[npages++] = resp;
+		got += resp->n_logs;
+		if (!resp->more || resp->n_logs == 0 || got >= want)
+			break;
+		req.before_seq = resp->logs[0]->seq;
+	}
+	while (npages > 0) {
+		resp = pages[--npages];
+		for (i = 0; rc == CLI_EXIT_OK && i < resp->n_logs; i++)
 			logs_print(resp->logs[i], argv[optind], &o);
 		protobuf_c_message_free_unpacked(&resp->base, NULL);
 	}
+	free(pages);
 	cli_conn_close(&conn);
 	return rc;
 }

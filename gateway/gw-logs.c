@@ -10,6 +10,23 @@
 #include "gateway.h"
 
 #define GW_LOG_BATCH_MAX 5000
+/*
+ * What one GetSandboxLogs answer carries at most: clients refuse messages
+ * over 16 MiB (gRPC's default is 4), and a ring of long lines (an L7 path
+ * may be 16 KiB) holds far more. The rest is a page away (before_seq).
+ */
+#define GW_LOGS_REPLY_MAX (4 * 1024 * 1024)
+
+/* About what a line takes on the wire. */
+static size_t
+log_wire_size(const struct store_log *l)
+{
+	return 48 + (l->sandbox_id != NULL ? strlen(l->sandbox_id) : 0) +
+	    (l->level != NULL ? strlen(l->level) : 0) +
+	    (l->target != NULL ? strlen(l->target) : 0) +
+	    (l->source != NULL ? strlen(l->source) : 0) +
+	    (l->message != NULL ? strlen(l->message) : 0);
+}
 
 void
 gw_rpc_push_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg)
@@ -97,7 +114,7 @@ gw_rpc_get_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg
 	Openshell__V1__SandboxLogLine		*lines;
 	struct os_error				 err;
 	enum os_log_level			 l;
-	size_t					 n, i;
+	size_t					 n, i, first, bytes;
 
 	if (!gw_auth_operator(gw, call, &caller))
 		return;
@@ -111,27 +128,38 @@ gw_rpc_get_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg
 		    req->min_level);
 		goto out;
 	}
-	if (store_log_query(gw->store, sb.id, req->since_ms,
+	if (store_log_query_before(gw->store, sb.id, req->since_ms,
 	    *req->min_level != '\0' ? req->min_level : NULL,
-	    (const char *const *)req->sources, req->n_sources,
+	    (const char *const *)req->sources, req->n_sources, req->before_seq,
 	    req->lines != 0 ? req->lines : 1000, &logs, &n, &err) != 0) {
 		gw_fail_store(call, &err);
 		goto out;
 	}
-	lines = xcalloc(n + 1, sizeof *lines);
-	resp.logs = xcalloc(n + 1, sizeof *resp.logs);
-	for (i = 0; i < n; i++) {
-		openshell__v1__sandbox_log_line__init(&lines[i]);
-		lines[i].sandbox_id = logs[i].sandbox_id;
-		lines[i].timestamp_ms = logs[i].ts_ms;
-		lines[i].level = logs[i].level;
-		lines[i].target = logs[i].target;
-		lines[i].source = logs[i].source;
-		lines[i].message = logs[i].message;
-		lines[i].seq = logs[i].seq;
-		resp.logs[i] = &lines[i];
+	/* The newest that fit, at least one; oldest first. */
+	for (first = n, bytes = 0; first > 0; first--) {
+		size_t sz = log_wire_size(&logs[first - 1]);
+
+		if (first < n && bytes + sz > GW_LOGS_REPLY_MAX)
+			break;
+		bytes += sz;
 	}
-	resp.n_logs = n;
+	resp.more = first > 0;
+	lines = xcalloc(n - first + 1, sizeof *lines);
+	resp.logs = xcalloc(n - first + 1, sizeof *resp.logs);
+	for (i = first; i < n; i++) {
+		Openshell__V1__SandboxLogLine *ln = &lines[i - first];
+
+		openshell__v1__sandbox_log_line__init(ln);
+		ln->sandbox_id = logs[i].sandbox_id;
+		ln->timestamp_ms = logs[i].ts_ms;
+		ln->level = logs[i].level;
+		ln->target = logs[i].target;
+		ln->source = logs[i].source;
+		ln->message = logs[i].message;
+		ln->seq = logs[i].seq;
+		resp.logs[i - first] = ln;
+	}
+	resp.n_logs = n - first;
 	resp.buffer_total = (uint32_t)store_log_count(gw->store, sb.id);
 	os_rpc_reply(call, &resp.base);
 	free(resp.logs);

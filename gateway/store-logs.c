@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,6 +193,17 @@ store_log_query(struct store *st, const char *sandbox_id, int64_t since_ms,
     const char *min_level, const char *const *sources, size_t nsources,
     size_t limit, struct store_log **out, size_t *n, struct os_error *err)
 {
+	return store_log_query_before(st, sandbox_id, since_ms, min_level,
+	    sources, nsources, 0, limit, out, n, err);
+}
+
+/* before_seq 0 = up to the newest line; else only lines older than it. */
+int
+store_log_query_before(struct store *st, const char *sandbox_id,
+    int64_t since_ms, const char *min_level, const char *const *sources,
+    size_t nsources, uint64_t before_seq, size_t limit, struct store_log **out,
+    size_t *n, struct os_error *err)
+{
 	struct store_log	*v = NULL, tmp;
 	struct os_buf		 json = OS_BUF_INIT;
 	enum os_log_level	 min = OS_LOG_DEBUG;
@@ -215,7 +227,7 @@ store_log_query(struct store *st, const char *sandbox_id, int64_t since_ms,
 		os_buf_addc(&json, ']');
 	}
 	stmt = store_stmt(st, "SELECT " LOG_COLS " FROM logs "
-	    "WHERE sandbox_id = ?1 AND ts_ms >= ?2 AND severity <= ?3 "
+	    "WHERE sandbox_id = ?1 AND seq < ?6 AND ts_ms >= ?2 AND severity <= ?3 "
 	    "AND (?4 IS NULL OR coalesce(nullif(source, ''), 'gateway') IN "
 	    "(SELECT value FROM json_each(?4))) "
 	    "ORDER BY seq DESC LIMIT ?5", err);
@@ -228,6 +240,8 @@ store_log_query(struct store *st, const char *sandbox_id, int64_t since_ms,
 	store_bind_int(st, stmt, 3, (int64_t)min);
 	store_bind_text(st, stmt, 4, json.data);
 	store_bind_int(st, stmt, 5, limit != 0 ? (int64_t)limit : -1);
+	store_bind_int(st, stmt, 6, before_seq != 0 && before_seq <= INT64_MAX ?
+	    (int64_t)before_seq : INT64_MAX);
 	while ((rc = store_step(st, stmt, err, "query logs of sandbox '%s'",
 	    sandbox_id != NULL ? sandbox_id : "")) == 1) {
 		v = store_array_grow(v, len, &cap, sizeof *v);

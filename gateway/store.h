@@ -175,6 +175,11 @@ int	 store_log_append(struct store *, struct store_log *, size_t n,
 int	 store_log_query(struct store *, const char *sandbox_id, int64_t since_ms,
 	     const char *min_level, const char *const *sources, size_t nsources,
 	     size_t limit, struct store_log **out, size_t *n, struct os_error *);
+/* The same among the lines older than before_seq (0 = no bound): a page. */
+int	 store_log_query_before(struct store *, const char *sandbox_id,
+	     int64_t since_ms, const char *min_level, const char *const *sources,
+	     size_t nsources, uint64_t before_seq, size_t limit,
+	     struct store_log **out, size_t *n, struct os_error *);
 void	 store_logs_free(struct store_log *, size_t);
 size_t	 store_log_count(struct store *, const char *sandbox_id);
 

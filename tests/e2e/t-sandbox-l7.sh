@@ -277,6 +277,28 @@ is "$(code "$dr" "$GH/zen/secret")" 403 "20 policies: the 20th's deny rule denie
 is "$(th_json_get "$(body "$dr")" policy)" late-guard "20 policies: the denial names the 20th policy"
 is "$(rec_since "$REC" "$m")" "POST /only-here" "20 policies: only the allowed request reached the upstream"
 
+# Lines queued while the gateway is away arrive when it is back, long ones
+# too: 2000 allowed GETs of 10000-byte paths on one connection, 20 MB of
+# lines in all, more than the gateway takes in one message. (Exec goes
+# through the gateway: the sandbox's process waits for a file from the
+# host.)
+long=$(head -c 10000 /dev/zero | tr '\0' a)
+work=$OPENSHELL_STATE_DIR/sandboxes/$(th_sb_field "$dr" .id)/work
+for i in $(seq 1 2000); do echo "url = \"$GH/$long-$i\""; done >"$work/long.cfg"
+os sandbox exec -n "$dr" -- sh -c 'setsid sh -c "
+	while [ ! -e /sandbox/go-down ]; do sleep 0.1; done
+	curl -s -o /dev/null -K /sandbox/long.cfg
+	echo \$? >/sandbox/long-done" </dev/null >/dev/null 2>&1 &'
+th_gateway_stop
+touch "$work/go-down"
+th_wait 180 test -s "$work/long-done"
+th_gateway_restart --hosts-file "$hf" --upstream-ca "$TH_DIR/ca/ca.pem" || bail "gateway restart"
+# (grep -F: a regular expression with a 10000-byte literal takes minutes.)
+nlong() { os logs "$dr" -n 20000 2>/dev/null | grep -cF "l7_target=/$long-"; }
+th_wait 60 sh -c "[ \"\$('$OS_CLI' logs '$dr' -n 20000 2>/dev/null | grep -cF 'l7_target=/$long-')\" -ge 2000 ]"
+is "$(cat "$work/long-done") $(nlong)" "0 2000" \
+	"gateway back: all 2000 long lines queued while it was away reach 'openshell logs'"
+
 # ---------------------------------------------------------------------------
 # 4. Trust inside the sandbox.
 tr=$(th_sbname trust)

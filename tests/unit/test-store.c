@@ -1083,6 +1083,22 @@ t_logs_query(void)
 	}
 	store_logs_free(v, n);
 
+	/* A page: the newest 3 older than seq 7, then what is left. */
+	CHECK_INT(store_log_query_before(st, "sb-1", 0, NULL, NULL, 0, 7, 3, &v,
+	    &n, &err), 0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_INT(v[0].seq, 4);
+		CHECK_INT(v[2].seq, 6);
+	}
+	store_logs_free(v, n);
+	CHECK_INT(store_log_query_before(st, "sb-1", 0, NULL, NULL, 0, 4, 100, &v,
+	    &n, &err), 0);
+	CHECK_INT(n, 3);
+	if (n == 3)
+		CHECK_INT(v[0].seq, 1);
+	store_logs_free(v, n);
+
 	/* All filters together. */
 	CHECK_INT(store_log_query(st, "sb-1", 150, "info", sandbox_only, 1, 3, &v,
 	    &n, &err), 0);
