@@ -47,9 +47,10 @@ net_lo_up(struct os_error *err)
  * nothing to do; a pacing algorithm (BBR, the default on some hosts) only
  * arms a timer for every burst the agent sends the proxy. The namespace's
  * default is its own (net.ipv4.tcp_congestion_control is per namespace),
- * so this leaves the host's choice for the real network alone. The
- * proxy's listener makes the same choice for its side (proxy.c). Best
- * effort: the default is kept if neither is there.
+ * so this leaves the host's choice for the real network alone. It covers
+ * both ends: the agent's sockets, and those the proxy accepts on its
+ * listener, which is made in this namespace below. Best effort: the
+ * default is kept if neither is there.
  */
 static void
 net_unpaced(void)

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -699,37 +698,6 @@ on_failed_listener_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-/*
- * The agent's side of every connection is loopback inside the sandbox's
- * namespace: it never leaves the machine, so congestion control has
- * nothing to do there, but a pacing one (BBR, which some hosts make the
- * default) arms a timer for every burst the proxy sends the agent. On a
- * two-CPU VM with BBR that halved a tunnel's download rate. Accepted
- * connections inherit the listener's choice; the upstream side keeps the
- * host's, which is the operator's to make for the real network.
- */
-static void
-proxy_listener_unpaced(int fd)
-{
-	static const char *const	 algs[] = { "cubic", "reno" };
-	struct sockaddr_storage		 ss;
-	socklen_t			 len = sizeof ss;
-	size_t				 i;
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return;
-	if (!(ss.ss_family == AF_INET &&
-	    (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127) &&
-	    !(ss.ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)))
-		return;
-	for (i = 0; i < sizeof algs / sizeof algs[0]; i++) {
-		if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, algs[i],
-		    (socklen_t)strlen(algs[i])) == 0)
-			return;
-	}
-}
-
 /* The proxy owns listen_fd from here on, also when starting fails. */
 int
 proxy_start(const struct proxy_options *opts, struct proxy **out,
@@ -746,7 +714,6 @@ proxy_start(const struct proxy_options *opts, struct proxy **out,
 	TAILQ_INIT(&p->conns);
 	TAILQ_INIT(&p->flushq);
 	p->ids = proxy_idcache_new(opts->init_pid);
-	proxy_listener_unpaced(opts->listen_fd);
 	uv_tcp_init(opts->uv, &p->listener);
 	p->listener.data = p;
 	p->listener_open = true;

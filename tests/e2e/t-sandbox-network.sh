@@ -45,7 +45,7 @@ logline() {
 
 # --- the loopback inside is not paced ------------------------------------
 # Both ends of the agent's connection to the proxy: the agent's socket
-# (the namespace's default) and the proxy's (its listener's choice), seen
+# (the namespace's default) and the proxy's (accepted in that namespace), seen
 # with ss inside. BBR or another pacing default of the host stays the
 # host's.
 out=$(os sandbox exec "$sb" -- python3 -c '
