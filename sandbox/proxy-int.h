@@ -52,8 +52,10 @@ struct pconn_dir {
 	uint64_t	 bytes;
 };
 
-/* One direction of a spliced tunnel (proxy-splice.c). */
+/* One direction of a spliced tunnel (proxy-splice.c); sp[0] carries
+ * client -> upstream, sp[1] upstream -> client. */
 struct pconn_splice {
+	int		 fd;           /* a dup of its source socket, for the uv_poll */
 	int		 pipe[2];
 	size_t		 inpipe;       /* bytes in the pipe */
 	size_t		 cap;          /* the pipe's size */
@@ -106,6 +108,7 @@ struct pconn {
 
 	/* Spliced tunnel: the uv_tcp handles own the fds but sit idle. */
 	bool			 spliced;
+	bool			 splice_failed;   /* stays with the relay */
 	uv_poll_t		 cpoll;
 	uv_poll_t		 upoll;
 	struct pconn_splice	 sp[2];
@@ -226,6 +229,6 @@ void	 pconn_l7_deny_json(struct os_buf *, const struct pconn *,
 
 /* proxy-splice.c */
 int	 pconn_splice_start(struct pconn *);
-void	 pconn_splice_close(struct pconn *);     /* the pipes */
+void	 pconn_splice_close(struct pconn *);     /* the pipes and dups */
 
 #endif /* PROXY_INT_H */

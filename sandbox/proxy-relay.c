@@ -186,7 +186,8 @@ relay_maybe_splice(struct pconn *c)
 {
 	int	d;
 
-	if (c->req.kind != PROXY_HEAD_CONNECT || c->p->no_splice || c->spliced)
+	if (c->req.kind != PROXY_HEAD_CONNECT || c->p->no_splice || c->spliced ||
+	    c->splice_failed)
 		return;
 	for (d = 0; d < 2; d++) {
 		if (c->dir[d].writing || c->dir[d].eof || c->dir[d].shutting ||
@@ -196,13 +197,9 @@ relay_maybe_splice(struct pconn *c)
 	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->client) != 0 ||
 	    uv_stream_get_write_queue_size((uv_stream_t *)&c->upstream) != 0)
 		return;
-	uv_read_stop((uv_stream_t *)&c->client);
-	uv_read_stop((uv_stream_t *)&c->upstream);
-	if (pconn_splice_start(c) == 0)
-		return;
-	if (uv_read_start((uv_stream_t *)&c->client, relay_alloc, relay_read) < 0 ||
-	    uv_read_start((uv_stream_t *)&c->upstream, relay_alloc, relay_read) < 0)
-		pconn_close(c);
+	/* On failure the relay goes on as it was: the caller restarts the
+	 * read it stopped, and a second uv_read_start would fail. */
+	(void)pconn_splice_start(c);
 }
 
 static void

@@ -2,9 +2,11 @@
  * The L4 tunnel without copies: once a CONNECT tunnel carries bulk data
  * (a read filled the relay's whole buffer, see proxy-relay.c) and nothing
  * is buffered in user space, bytes move socket -> pipe -> socket with
- * splice(2), never entering user space. Each socket gets a
- * uv_poll handle on its fd (the uv_tcp handles stay the fds' owners but
- * are idle); each direction has its own pipe, whose fill level is the
+ * splice(2), never entering user space. Each socket gets a uv_poll handle
+ * on a dup of its fd: the uv_tcp handles stay the sockets' owners but are
+ * idle, and libuv refuses a poll handle on an fd its stream still watches
+ * (it does until a write callback returns, which is where a switch can
+ * happen). Each direction has its own pipe, whose fill level is the
  * backpressure: a full pipe stops reading the source until the
  * destination drains it.
  *
@@ -27,12 +29,13 @@
 #define SPLICE_ROUNDS		16      /* per callback, so no tunnel starves the loop */
 
 static int
-fd_of(uv_tcp_t *t)
+fd_dup(uv_tcp_t *t)
 {
 	uv_os_fd_t	fd = -1;
 
-	uv_fileno((uv_handle_t *)t, &fd);
-	return fd;
+	if (uv_fileno((uv_handle_t *)t, &fd) < 0)
+		return -1;
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 /* Moves what it can from src through the pipe to dst; -1 on an error. */
@@ -40,8 +43,7 @@ static int
 splice_pump(struct pconn *c, int d)
 {
 	struct pconn_splice	*s = &c->sp[d];
-	int			 src = fd_of(d == 0 ? &c->client : &c->upstream);
-	int			 dst = fd_of(d == 0 ? &c->upstream : &c->client);
+	int			 src = s->fd, dst = c->sp[!d].fd;
 	int			 round;
 
 	for (round = 0; round < SPLICE_ROUNDS; round++) {
@@ -156,44 +158,55 @@ pipe_open(struct pconn_splice *s)
 void
 pconn_splice_close(struct pconn *c)
 {
-	int	d;
+	int	d, i;
 
 	for (d = 0; d < 2; d++) {
-		if (c->sp[d].pipe[0] >= 0)
-			close(c->sp[d].pipe[0]);
-		if (c->sp[d].pipe[1] >= 0)
-			close(c->sp[d].pipe[1]);
-		c->sp[d].pipe[0] = c->sp[d].pipe[1] = -1;
+		struct pconn_splice	*s = &c->sp[d];
+
+		for (i = 0; i < 2; i++)
+			if (s->pipe[i] >= 0)
+				close(s->pipe[i]);
+		if (s->fd >= 0)
+			close(s->fd);
+		s->pipe[0] = s->pipe[1] = s->fd = -1;
 	}
 }
 
-/* Switches an established tunnel to splice; -1 = stay with the copying
- * relay (nothing changed). */
+/*
+ * Switches an established tunnel to splice and stops the relay's reads;
+ * -1 = stay with the copying relay for good, its reads untouched. Safe
+ * to call from the relay's read and write callbacks.
+ */
 int
 pconn_splice_start(struct pconn *c)
 {
-	int	cfd = fd_of(&c->client), ufd = fd_of(&c->upstream);
+	int	d;
 
-	c->sp[0].pipe[0] = c->sp[0].pipe[1] = -1;
-	c->sp[1].pipe[0] = c->sp[1].pipe[1] = -1;
-	if (cfd < 0 || ufd < 0 || pipe_open(&c->sp[0]) < 0 ||
-	    pipe_open(&c->sp[1]) < 0) {
+	for (d = 0; d < 2; d++)
+		c->sp[d].fd = c->sp[d].pipe[0] = c->sp[d].pipe[1] = -1;
+	c->sp[0].fd = fd_dup(&c->client);
+	c->sp[1].fd = fd_dup(&c->upstream);
+	if (c->sp[0].fd < 0 || c->sp[1].fd < 0 || pipe_open(&c->sp[0]) < 0 ||
+	    pipe_open(&c->sp[1]) < 0 ||
+	    uv_poll_init_socket(c->p->opts.uv, &c->cpoll, c->sp[0].fd) < 0) {
 		pconn_splice_close(c);
+		c->splice_failed = true;
 		return -1;
 	}
-	if (uv_poll_init_socket(c->p->opts.uv, &c->cpoll, cfd) < 0) {
-		pconn_splice_close(c);
-		return -1;
-	}
-	c->handles++;
-	c->cpoll.data = c;
-	if (uv_poll_init_socket(c->p->opts.uv, &c->upoll, ufd) < 0) {
+	if (uv_poll_init_socket(c->p->opts.uv, &c->upoll, c->sp[1].fd) < 0) {
+		/* Never started, so closing it touches no fd; the dups are
+		 * closed at once, as nothing will read them. */
+		c->handles++;
+		c->cpoll.data = c;
 		uv_close((uv_handle_t *)&c->cpoll, on_pconn_handle_closed);
 		pconn_splice_close(c);
+		c->splice_failed = true;        /* cpoll is not reusable */
 		return -1;
 	}
-	c->handles++;
-	c->upoll.data = c;
+	c->handles += 2;
+	c->cpoll.data = c->upoll.data = c;
+	uv_read_stop((uv_stream_t *)&c->client);
+	uv_read_stop((uv_stream_t *)&c->upstream);
 	c->spliced = true;
 	splice_update(c);
 	return 0;

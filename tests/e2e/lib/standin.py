@@ -22,6 +22,10 @@ exactly what reached the upstream.
                        a moment after the head, the body left unread, so
                        that closing resets the connection (an upstream
                        refusing an upload it has not taken)
+  *    any path, with "X-Standin-Slow: N": the first N bytes of a
+                       Content-Length body read 16 KiB at a time, 10 ms
+                       apart (a slow upstream, so that the writes of
+                       whoever sends to it back up), then the rest at once
   *    anything else   "ok METHOD PATH HOST\\n"
 
 --record-dir DIR: besides --record, each connection on its own: DIR/N.open
@@ -53,6 +57,7 @@ class Conn:
     def __init__(self, sock, recorder):
         self.sock = sock
         self.buf = b""
+        self.slow = b""
         self.raw = recorder
 
     def fill(self):
@@ -78,7 +83,28 @@ class Conn:
         return out
 
 
+def read_slowly(conn, n):
+    """Takes n bytes into conn.slow, 16 KiB at a time, 10 ms apart."""
+    while n > 0:
+        if not conn.buf:
+            data = conn.sock.recv(min(n, 16384))
+            if not data:
+                raise Closed()
+            conn.raw.append(data)
+            conn.buf += data
+        take = min(n, len(conn.buf), 16384)
+        conn.slow += conn.buf[:take]
+        conn.buf = conn.buf[take:]
+        n -= take
+        time.sleep(0.01)
+
+
 def read_body(conn, headers):
+    slow = headers.get("x-standin-slow", "")
+    conn.slow = b""
+    if slow.isdigit():
+        read_slowly(conn, min(int(slow),
+                              int(headers.get("content-length", "0") or "0")))
     te = headers.get("transfer-encoding", "").lower()
     if te == "chunked":
         body = b""
@@ -91,8 +117,8 @@ def read_body(conn, headers):
                 return body
             body += conn.read_exact(size)
             conn.read_until(b"\r\n")
-    n = int(headers.get("content-length", "0") or "0")
-    return conn.read_exact(n) if n else b""
+    n = int(headers.get("content-length", "0") or "0") - len(conn.slow)
+    return conn.slow + (conn.read_exact(n) if n > 0 else b"")
 
 
 def websocket(conn, sock, headers):
@@ -140,8 +166,12 @@ class Handler(socketserver.BaseRequestHandler):
             conn = Conn(sock, raw)
             while self.one_request(conn, sock):
                 pass
-        except (Closed, ConnectionError, ssl.SSLError, OSError, ValueError):
+        except Closed:
             pass
+        except (ConnectionError, ssl.SSLError, OSError, ValueError) as e:
+            # Tests provoke many of these on purpose; the log says which.
+            print("standin: %s: %r" % (self.client_address[0], e),
+                  file=sys.stderr, flush=True)
         finally:
             if opts.record and raw:
                 with self.server.lock, open(opts.record, "ab") as f:
