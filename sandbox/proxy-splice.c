@@ -194,8 +194,9 @@ pconn_splice_start(struct pconn *c)
 		return -1;
 	}
 	if (uv_poll_init_socket(c->p->opts.uv, &c->upoll, c->sp[1].fd) < 0) {
-		/* Never started, so closing it touches no fd; the dups are
-		 * closed at once, as nothing will read them. */
+		/* Never started: closing it only takes its dup out of the
+		 * epoll set (uv_close does that at once), so the dups can be
+		 * closed now. */
 		c->handles++;
 		c->cpoll.data = c;
 		uv_close((uv_handle_t *)&c->cpoll, on_pconn_handle_closed);
