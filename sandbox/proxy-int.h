@@ -151,6 +151,11 @@ struct proxy {
 	 * output held back. */
 	uv_idle_t		 flush_idle;
 	int			 flush_handles;  /* not yet closed */
+	/* Where every inspected tunnel's reads land (L7_READ bytes, made
+	 * at the first): each read callback consumes all it is given, so
+	 * one buffer serves them all, where one per side cost 128 KiB a
+	 * tunnel. */
+	char			*l7_rbuf;
 	struct proxy_stats	 stats;
 	uint64_t		 next_id;
 	bool			 stopping;

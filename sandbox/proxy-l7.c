@@ -72,7 +72,6 @@ struct l7_side {
 	bool			 eof;         /* the peer is done sending */
 	bool			 reading;
 	bool			 shut;        /* our sending half is done */
-	char			*rbuf;
 	struct os_buf		 cork;        /* plaintext held back (l7_process) */
 };
 
@@ -158,7 +157,7 @@ l7_linger_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct pconn	*c = h->data;
 
-	buf->base = c->l7->cli.rbuf;
+	buf->base = c->p->l7_rbuf;
 	buf->len = L7_READ;
 }
 
@@ -1025,10 +1024,8 @@ static void
 l7_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct pconn	*c = h->data;
-	struct l7_side	*sd = h == (uv_handle_t *)&c->client ? &c->l7->cli :
-			    &c->l7->up;
 
-	buf->base = sd->rbuf;
+	buf->base = c->p->l7_rbuf;
 	buf->len = L7_READ;
 }
 
@@ -1262,8 +1259,8 @@ pconn_l7_start(struct pconn *c, const char *early, size_t nearly)
 	l->up.up = true;
 	l->cli.s = (uv_stream_t *)&c->client;
 	l->up.s = (uv_stream_t *)&c->upstream;
-	l->cli.rbuf = xmalloc(L7_READ);
-	l->up.rbuf = xmalloc(L7_READ);
+	if (c->p->l7_rbuf == NULL)
+		c->p->l7_rbuf = xmalloc(L7_READ);
 	l->cli.ready = l->up.ready = true;
 	l->rq = L7R_SNIFF;
 	l->rs = L7S_IDLE;
@@ -1291,8 +1288,6 @@ pconn_l7_free(struct pconn *c)
 	os_buf_free(&l->up.in);
 	os_buf_free(&l->cli.cork);
 	os_buf_free(&l->up.cork);
-	free(l->cli.rbuf);
-	free(l->up.rbuf);
 	proxy_head_clear(&l->req);
 	proxy_response_clear(&l->resp);
 	free(l->up_error);

@@ -769,6 +769,7 @@ proxy_maybe_done(struct proxy *p)
 	if (p->matcher != NULL)
 		os_matcher_unref(p->matcher);
 	proxy_idcache_free(p->ids);
+	free(p->l7_rbuf);
 	free(p);
 	if (done != NULL)
 		done(arg);
