@@ -1,11 +1,12 @@
 #!/bin/bash
-# bench-l7.sh [--smoke]: the L7 relay (TLS terminated with the sandbox's
+# bench-l7.sh [--smoke] [--conns N]: the L7 relay (TLS terminated with the sandbox's
 # CA, each HTTP/1.1 request parsed and decided, forwarded over verified
 # upstream TLS) against direct TLS to the same upstream and against
 # mitmproxy, in the same run (root):
 #
-#   1. keep-alive HTTPS requests per second: N connections, one GET of a
-#      small body in flight on each, runs interleaved, median of runs;
+#   1. keep-alive HTTPS requests per second: N connections (32, or
+#      --conns), one GET of a small body in flight on each, runs
+#      interleaved, median of runs;
 #      the relay also with sandbox_log_level=warn (relay_warn), which
 #      shows what shipping every allow line to the gateway costs;
 #   2. the cost of a new connection with a warm leaf cache: one after
@@ -32,7 +33,18 @@
 # and non-zero only when it could not run.
 set -u
 smoke=0
-[ "${1:-}" = --smoke ] && smoke=1
+conns=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke) smoke=1; shift ;;
+	--conns)
+		case ${2:-} in
+		[1-9]|[1-9][0-9]|[1-9][0-9][0-9]) conns=$2; shift 2 ;;
+		*) echo "bench-l7: --conns takes a number of connections from 1 to 999, not '${2:-}'" >&2; exit 2 ;;
+		esac ;;
+	*) echo "usage: bench-l7.sh [--smoke] [--conns N]" >&2; exit 2 ;;
+	esac
+done
 : "${OS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${OS_BUILDDIR:=$OS_SRCDIR/build}"
 if [ "$(id -u)" -ne 0 ]; then
@@ -56,6 +68,7 @@ if [ $smoke -eq 1 ]; then
 else
 	RUNS=5; SECS=3; WARMUP=0.5; CONNS=32; HS_SECS=3
 fi
+[ -n "$conns" ] && CONNS=$conns
 BODY=128
 PORT=8443
 GW=$TH_DIR/gw
