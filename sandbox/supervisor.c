@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,8 @@
 
 /* Groups of the denial table: endpoints and programs an agent tried. */
 #define SUP_DENIAL_GROUPS	1024
+/* Open files the supervisor asks for at most (see sup_raise_nofile). */
+#define SUP_NOFILE_MAX		(1 << 20)
 
 static void
 sup_usage(FILE *f)
@@ -108,6 +111,26 @@ sup_free(struct sup *s)
 	free(s->trusted);
 	if (s->hosts != NULL)
 		os_hosts_free(s->hosts);
+}
+
+/*
+ * The proxy holds two sockets per tunnel, and a spliced one six more fds
+ * (pipes and dups): the usual soft limit of 1024 would cap an agent at a
+ * hundred-odd bulk downloads at once, the hard limit is what the host
+ * grants. Called once the init is forked, so the agent keeps the limit it
+ * was given (programs that select(2) break above 1024).
+ */
+static void
+sup_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= SUP_NOFILE_MAX ||
+	    rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max < SUP_NOFILE_MAX ? rl.rlim_max : SUP_NOFILE_MAX;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_debug("open files stay at the soft limit: %s", strerror(errno));
 }
 
 static int
@@ -270,6 +293,7 @@ main(int argc, char **argv)
 		log_error("%s", err.msg);
 		return 1;
 	}
+	sup_raise_nofile();
 	if (sup_read_secret(&s, secret_fd, &err) != 0) {
 		log_error("%s", err.msg);
 		kill(s.zygote_pid, SIGKILL);

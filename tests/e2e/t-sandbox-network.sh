@@ -17,6 +17,9 @@ th_standin up --https 443 --cert-name api.example.test,api2.example.test,other.t
 th_standin up --https 8443 --cert-name api.example.test || bail "stand-in 8443"
 hf=$(th_hosts_file api.example.test="$ip" api2.example.test="$ip" \
 	other.test="$ip" loop.test=127.0.0.1 meta.test=169.254.169.254)
+# A low soft limit on open files for everything started here, so that the
+# supervisor's raising its own is seen, and the agent's keeping it.
+ulimit -Sn 512 || bail "ulimit -Sn 512"
 th_gateway_start --hosts-file "$hf" || bail "gateway start"
 sb=$(th_sbname net)
 host_cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
@@ -59,6 +62,15 @@ like "$out" '^(cubic|reno) proxy=(cubic|reno)$' \
 	"the agent's socket and the proxy's end of it use an unpaced congestion control"
 is "$(cat /proc/sys/net/ipv4/tcp_congestion_control)" "$host_cc" \
 	"the host's default congestion control is left as it was ($host_cc)"
+
+# --- open files: the proxy's limit is the host's, the agent's its own ------
+sup_pid=$(os sandbox get "$sb" --json | jq -r .sandbox.supervisor_pid)
+read -r soft hard <<<"$(awk '/^Max open files/ { print $4, $5 }' "/proc/$sup_pid/limits" 2>/dev/null)"
+want=$hard
+[ "$hard" = unlimited ] || [ "$hard" -gt 1048576 ] && want=1048576
+is "$soft" "$want" "the supervisor (the proxy) raises its soft limit on open files to the hard one ($hard)"
+is "$(os sandbox exec "$sb" -- sh -c 'ulimit -Sn' 2>&1)" 512 \
+	"the agent keeps the soft limit the sandbox was started with"
 
 # --- default deny --------------------------------------------------------
 out=$(scurl https://api.example.test/zen; echo "rc=$?")
