@@ -351,6 +351,9 @@ gw_rpc_watch(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	gw_watch_snapshot(w, w->sandbox_id);
 	if (w->logs && have_sb)
 		gw_watch_log_tail(w, &sb, req);
+	/* A logs-only watch with no tail may have nothing to send for long:
+	 * the client sees it open now. */
+	os_rpc_call_open(call);
 out:
 	if (have_sb)
 		store_sandbox_clear(&sb);

@@ -181,6 +181,9 @@ size_t	 os_rpc_send(struct os_rpc_call *, const ProtobufCMessage *);
 size_t	 os_rpc_send_queued(struct os_rpc_call *);
 /* Streams: drop every queued message not yet handed to gRPC. */
 void	 os_rpc_send_discard(struct os_rpc_call *);
+/* Streams: the headers now, if nothing went yet, so that a client sees a
+ * stream that may stay quiet for long as established at once. */
+void	 os_rpc_call_open(struct os_rpc_call *);
 void	 os_rpc_finish(struct os_rpc_call *, grpc_status_code, const char *details);
 /* Keep the call alive beyond its handler (streams hold a reference). */
 void	 os_rpc_call_ref(struct os_rpc_call *);

@@ -367,6 +367,28 @@ os_rpc_send(struct os_rpc_call *c, const ProtobufCMessage *m)
 	return c->sendq_len;
 }
 
+/*
+ * gRPC sends a stream's initial metadata with its first message, and a
+ * client learns that the stream is established only then: a watch that
+ * has nothing to say yet would look like one still connecting. The send
+ * slot carries the headers alone (its completion frees no message).
+ */
+void
+os_rpc_call_open(struct os_rpc_call *c)
+{
+	grpc_op	op;
+
+	if (c->initial_md_sent || c->send_busy || c->finish_requested ||
+	    c->status_started || c->closed)
+		return;
+	memset(&op, 0, sizeof op);
+	op.op = GRPC_OP_SEND_INITIAL_METADATA;
+	c->initial_md_sent = true;
+	c->inflight = NULL;
+	c->send_busy = true;
+	rpc_call_start_batch(c, &op, 1, &c->send_tag);
+}
+
 size_t
 os_rpc_send_queued(struct os_rpc_call *c)
 {

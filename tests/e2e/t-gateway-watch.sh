@@ -86,6 +86,19 @@ check "logs -f prints a new line without any action (10 s)" th_wait 10 grep -q '
 kill "$follow" 2>/dev/null
 wait "$follow" 2>/dev/null
 
+# --- A watch with nothing to say yet is open at once ----------------------
+# Logs only, errors only, no tail: nothing to send, yet the stream's headers
+# arrive (the client sees it established, not still connecting).
+if th_watch quiet "{\"name\":\"$sb\",\"follow_logs\":true,\"log_min_level\":\"error\"}" --duration 3; then
+	ok "a logs-only watch with nothing to send is established at once (10 s)"
+	th_watch_end quiet
+	is "$(cat "$W/quiet.out")" "END TIMEOUT" "... and it sent no event"
+else
+	# Its client still waits for the headers: it would wait for ever.
+	kill "$(cat "$W/quiet.pid")" 2>/dev/null
+	not_ok "a logs-only watch with nothing to send is established at once (10 s)"
+fi
+
 # --- A slow watcher is bounded ---------------------------------------------
 # It opens a stream with a small receive window and reads nothing while a
 # burst of setting changes makes one config event each.
