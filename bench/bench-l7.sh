@@ -1,8 +1,8 @@
 #!/bin/bash
-# bench-l7.sh [--smoke] [--conns N]: the L7 relay (TLS terminated with the sandbox's
-# CA, each HTTP/1.1 request parsed and decided, forwarded over verified
-# upstream TLS) against direct TLS to the same upstream and against
-# mitmproxy, in the same run (root):
+# bench-l7.sh [--smoke] [--conns N]: the L7 relay (TLS terminated with
+# the sandbox's CA, each HTTP/1.1 request parsed and decided, forwarded
+# over verified upstream TLS) against direct TLS to the same upstream and
+# against mitmproxy, in the same run (root):
 #
 #   1. keep-alive HTTPS requests per second: N connections (32, or
 #      --conns), one GET of a small body in flight on each, runs
