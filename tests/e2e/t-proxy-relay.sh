@@ -38,30 +38,8 @@ is "$(sha256sum <"$TH_DIR/down2" | cut -d' ' -f1)" "$sum" "forward proxy: 5 MB d
 
 # A tunnel that turns bulk while its writes to a slow upstream back up
 # moves to splice from a write's completion: it must carry on, not reset.
-out=$(th_client_run sbx /usr/bin/python3 -c "
-import hashlib, os, socket, time
-body = os.urandom(5242880)
-s = socket.create_connection(('127.0.0.1', 3128))
-s.sendall(b'CONNECT bulk.test:80 HTTP/1.1\r\n\r\n')
-h = b''
-while not h.endswith(b'\r\n\r\n'): h += s.recv(1)
-s.sendall(b'POST /sha256 HTTP/1.1\r\nHost: bulk.test\r\nX-Standin-Slow: 1048576\r\n'
-          b'Connection: close\r\nContent-Length: %d\r\n\r\n' % len(body))
-# Small writes first, so the proxy's reads stay short until the upstream
-# has backed up; then the rest at once.
-for i in range(0, 1048576, 8192):
-    s.sendall(body[i:i + 8192])
-    time.sleep(0.001)
-s.sendall(body[1048576:])
-s.settimeout(30)
-buf = b''
-while True:
-    d = s.recv(65536)
-    if not d: break
-    buf += d
-print(buf.split(b'\r\n\r\n', 1)[-1].decode() == '%s %d' % (hashlib.sha256(body).hexdigest(), len(body)))
-" 2>&1)
-is "$out" True "CONNECT tunnel: an upload that backs up behind a slow upstream arrives whole"
+is "$(th_pyclient sbx slow-upload bulk.test:80 5242880 1048576 2>&1)" match \
+	"CONNECT tunnel: an upload that backs up behind a slow upstream arrives whole"
 
 # Early data: a request sent in the same write as the CONNECT head.
 out=$(th_client_run sbx /usr/bin/python3 -c "

@@ -9,9 +9,19 @@
                             CONNECT, then a plain HTTP GET /zen through
                             the tunnel; wait for DIR/go; a second GET on
                             the same tunnel; print what happened each time
+  client.py slow-upload HOST:PORT N SLOW
+                            CONNECT, then POST /sha256 of N random bytes to
+                            a stand-in that reads the first SLOW of them
+                            slowly (X-Standin-Slow): those go in 8 KiB
+                            writes 1 ms apart, so that the proxy's reads
+                            stay short until the upstream has backed up,
+                            the rest at once; prints "match" when the
+                            stand-in's hash and length are the body's, else
+                            what came back
   --proxy ADDR:PORT         default 127.0.0.1:3128
 """
 
+import hashlib
 import os
 import socket
 import sys
@@ -66,6 +76,38 @@ def read_response(s):
         return None
 
 
+def read_head(s):
+    """The head of the proxy's answer to a CONNECT; None if it closes first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = s.recv(1)
+        if not d:
+            return None
+        head += d
+    return head
+
+
+def slow_upload(s, target, n, slow):
+    body = os.urandom(n)
+    head = read_head(s)
+    status = head.split(b"\r\n")[0].decode() if head else "closed"
+    if b" 200 " not in (head or b"").split(b"\r\n")[0]:
+        print("connect: " + status)
+        return 1
+    host = target.rsplit(":", 1)[0]
+    s.sendall(("POST /sha256 HTTP/1.1\r\nHost: %s\r\nX-Standin-Slow: %d\r\n"
+               "Connection: close\r\nContent-Length: %d\r\n\r\n"
+               % (host, slow, n)).encode())
+    for i in range(0, slow, 8192):
+        s.sendall(body[i:i + 8192])
+        time.sleep(0.001)
+    s.sendall(body[slow:])
+    got = read_all(s, 30).split(b"\r\n\r\n", 1)[-1].decode("latin-1")
+    want = "%s %d" % (hashlib.sha256(body).hexdigest(), n)
+    print("match" if got == want else "got: " + got[:200])
+    return 0
+
+
 def main():
     args = sys.argv[1:]
     addr = proxy_addr(args)
@@ -80,14 +122,13 @@ def main():
     if cmd == "connect":
         sys.stdout.write(read_all(s, 5).decode("latin-1"))
         return 0
+    if cmd == "slow-upload":
+        return slow_upload(s, target, int(args[2]), int(args[3]))
     # probe
-    head = b""
-    while b"\r\n\r\n" not in head:
-        d = s.recv(1)
-        if not d:
-            print("connect: closed")
-            return 1
-        head += d
+    head = read_head(s)
+    if head is None:
+        print("connect: closed")
+        return 1
     print("connect: " + head.split(b"\r\n")[0].decode())
     if b" 200 " not in head.split(b"\r\n")[0]:
         return 1
