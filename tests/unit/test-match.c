@@ -766,9 +766,8 @@ t_l7_beyond_match_max(void)
 {
 	struct os_buf		 y = OS_BUF_INIT;
 	struct os_matcher	*m;
-	struct os_l4_request	 r;
 	struct os_l4_decision	 d;
-	struct os_l7_request	 q = { "GET", "/a/secret", NULL };
+	struct os_l7_request	 q = { "POST", "/only-here", NULL };
 	struct os_l7_decision	 o;
 	size_t			 i, n = OS_MATCH_MAX + 4;
 
@@ -794,27 +793,20 @@ t_l7_beyond_match_max(void)
 	CHECK(m != NULL);
 	if (m == NULL)
 		return;
-	memset(&r, 0, sizeof r);
-	r.host = "api.example.com";
-	r.port = 443;
-	r.binary = "/usr/bin/curl";
-	os_matcher_l4(m, &r, &d);
-	CHECK_INT(d.verdict, OS_L4_ALLOW);
+	CHECK_INT(l4(m, "api.example.com", 443, "/usr/bin/curl", &d), OS_L4_ALLOW);
 	CHECK(d.truncated && d.inspect);
 
-	os_matcher_l7(m, &r, &d, &q, &o);
-	CHECK_INT(o.verdict, OS_L7_DENY);
+	CHECK_INT(l7(m, "api.example.com", "GET", "/a/secret", NULL, &o),
+	    OS_L7_DENY);
 	CHECK(o.by_deny_rule);
 	CHECK_STR(o.rule->key, "p19");
-	q.path = "/a/public";
-	os_matcher_l7(m, &r, &d, &q, &o);
-	CHECK_INT(o.verdict, OS_L7_ALLOW);
+	CHECK_INT(l7(m, "api.example.com", "GET", "/a/public", NULL, &o),
+	    OS_L7_ALLOW);
 	CHECK_STR(o.rule->key, "p00");
-	q.method = "POST";
-	q.path = "/only-here";
-	os_matcher_l7(m, &r, &d, &q, &o);
-	CHECK_INT(o.verdict, OS_L7_ALLOW);
+	CHECK_INT(l7(m, "api.example.com", "POST", "/only-here", NULL, &o),
+	    OS_L7_ALLOW);
 	CHECK_STR(o.rule->key, "p18");
+	/* Without the L4 request, a cut decision cannot be walked again. */
 	os_matcher_l7(m, NULL, &d, &q, &o);
 	CHECK_INT(o.verdict, OS_L7_DENY);
 	CHECK(!o.by_deny_rule);
