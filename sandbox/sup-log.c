@@ -260,6 +260,21 @@ log_flush(uv_timer_t *t)
 	log_push(s);
 }
 
+/* `event=log_dropped count=N reason="..."`, itself a line to push. */
+static void
+log_note_dropped(struct sup *s, uint64_t count, const char *reason)
+{
+	struct os_buf	b = OS_BUF_INIT;
+	char		num[24];
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)count);
+	os_buf_kv(&b, "event", "log_dropped");
+	os_buf_kv(&b, "count", num);
+	os_buf_kv(&b, "reason", reason);
+	sup_log_line(s, OS_LOG_WARN, "supervisor", os_buf_str(&b));
+	os_buf_free(&b);
+}
+
 static void
 log_push(struct sup *s)
 {
@@ -272,31 +287,24 @@ log_push(struct sup *s)
 	Openshell__V1__SandboxLogLine		*lines, **ptrs;
 	struct os_rpc_ccall			*c;
 	size_t					 n, i, bytes;
+	uint64_t				 count;
 	char					*msg;
 
 	if (l->inflight > 0 || l->len == 0 || !s->connected)
 		return;
-	if (l->dropped > 0) {
-		msg = xprintf("event=log_dropped count=%llu reason=\"the queue was "
-		    "full: the gateway was unreachable or took lines slower than "
-		    "the sandbox wrote them\"", (unsigned long long)l->dropped);
+	/* Each count is reset before its note is queued: a note that
+	 * finds the queue full is counted in the next one. */
+	if ((count = l->dropped) > 0) {
 		l->dropped = 0;
-		sup_log_line(s, OS_LOG_WARN, "supervisor", msg);
-		free(msg);
+		log_note_dropped(s, count, "the queue was full: the gateway "
+		    "was unreachable or took lines slower than the sandbox wrote "
+		    "them");
 	}
-	if (l->refused > 0) {
-		struct os_buf	b = OS_BUF_INIT;
-		char		num[24];
-
-		snprintf(num, sizeof num, "%llu", (unsigned long long)l->refused);
+	if ((count = l->refused) > 0) {
+		l->refused = 0;
 		msg = xprintf("the gateway refused the batch (%s)",
 		    l->refused_why != NULL ? l->refused_why : "");
-		os_buf_kv(&b, "event", "log_dropped");
-		os_buf_kv(&b, "count", num);
-		os_buf_kv(&b, "reason", msg);
-		l->refused = 0;
-		sup_log_line(s, OS_LOG_WARN, "supervisor", os_buf_str(&b));
-		os_buf_free(&b);
+		log_note_dropped(s, count, msg);
 		free(msg);
 	}
 	/* At least one line, however long. */
