@@ -18,6 +18,8 @@ smoke=0
 [ "${1:-}" = --smoke ] && smoke=1
 : "${OS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${OS_BUILDDIR:=$OS_SRCDIR/build}"
+. "$OS_SRCDIR/bench/lib.sh"
+bench_abs_dirs bench-gateway || exit 1
 OS=$OS_BUILDDIR/openshell
 LOAD=$OS_BUILDDIR/bench/gateway-load
 for p in "$OS" "$OS_BUILDDIR/openshell-gateway" "$OS_BUILDDIR/openshell-sandbox" "$LOAD"; do
@@ -90,8 +92,6 @@ EOF
 
 # kv KEY LINE: the value of key=value in a line of gateway-load output.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
-# median, ratio
-. "$OS_SRCDIR/bench/lib.sh"
 
 # 1. Unary rate: Health and GetSandboxConfig interleaved, median of runs.
 declare -A per_s

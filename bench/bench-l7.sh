@@ -47,6 +47,8 @@ while [ $# -gt 0 ]; do
 done
 : "${OS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${OS_BUILDDIR:=$OS_SRCDIR/build}"
+. "$OS_SRCDIR/bench/lib.sh"
+bench_abs_dirs bench-l7 || exit 1
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench-l7: needs root (network namespaces, sandboxes)"
 	exit 1
@@ -194,8 +196,6 @@ load() {
 }
 # kv KEY LINE: the value of key=value in a line of l7-load output.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
-# median, ratio
-. "$OS_SRCDIR/bench/lib.sh"
 # cpu PID: user + system clock ticks of a process, 0 when it is gone.
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # us_per DELTA_TICKS N: microseconds of CPU per unit.

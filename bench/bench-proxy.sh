@@ -25,6 +25,8 @@ smoke=0
 [ "${1:-}" = --smoke ] && smoke=1
 : "${OS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${OS_BUILDDIR:=$OS_SRCDIR/build}"
+. "$OS_SRCDIR/bench/lib.sh"
+bench_abs_dirs bench-proxy || exit 1
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench-proxy: needs root (network namespaces)"
 	exit 1
@@ -109,8 +111,6 @@ run_load() {
 	esac
 }
 
-# median, ratio
-. "$OS_SRCDIR/bench/lib.sh"
 
 wheres="direct tunnel"
 [ -n "$tp_port" ] && wheres="$wheres tinyproxy"
@@ -133,6 +133,10 @@ throughput() {
 	line="throughput_MBps cc=$cc"
 	for w in $wheres; do
 		d=$(median ${down[$w]}); u=$(median ${up[$w]})
+		if [ "$(wc -w <<<"${down[$w]} ${up[$w]}")" -ne $((2 * RUNS)) ]; then
+			echo "bench-proxy: a run of $w measured nothing (cc=$cc); its error is above"
+			exit 1
+		fi
 		tput[$w]=$(awk -v d="$d" -v u="$u" 'BEGIN { printf "%.1f", (d + u) / 2 }')
 		line+=" $w=${tput[$w]} (down $d, up $u)"
 	done
@@ -153,6 +157,7 @@ declare -A rate
 line="connect_rate_per_s"
 for w in $wheres; do
 	rate[$w]=$(run_load "$w" rate --seconds $SECS --conc 4)
+	[ -n "${rate[$w]}" ] || { echo "bench-proxy: $w measured no connection rate; its error is above"; exit 1; }
 	line+=" $w=${rate[$w]}"
 done
 echo "$line"

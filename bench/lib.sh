@@ -16,3 +16,18 @@ steal_pct() {
 	awk -v t0="$t0" -v s0="$s0" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i;
 		if (t > t0) printf "%.1f", ($9 - s0) * 100 / (t - t0); else print "0.0"; exit }' /proc/stat
 }
+
+# bench_abs_dirs NAME: makes OS_SRCDIR and OS_BUILDDIR absolute, since the
+# benchmarks run their programs from other directories and namespaces (a
+# relative build directory found nothing there, and the contender measured
+# nothing); says so under NAME and fails when either is missing.
+bench_abs_dirs() {
+	local d
+	for d in OS_SRCDIR OS_BUILDDIR; do
+		if ! [ -d "${!d}" ]; then
+			echo "$1: $d: no such directory: ${!d}" >&2
+			return 1
+		fi
+		printf -v "$d" '%s' "$(cd "${!d}" && pwd)"
+	done
+}
