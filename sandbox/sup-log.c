@@ -292,8 +292,14 @@ log_push(struct sup *s)
 
 	if (l->inflight > 0 || l->len == 0 || !s->connected)
 		return;
-	/* Each count is reset before its note is queued: a note that
-	 * finds the queue full is counted in the next one. */
+	/* Room for both notes, made first so that the lines that go for
+	 * them are in the first note's count, not in a note of their own. */
+	if (l->dropped > 0 || l->refused > 0) {
+		while (l->len > LOG_QUEUE_MAX - 2) {
+			log_drop_front(l, 1);
+			l->dropped++;
+		}
+	}
 	if ((count = l->dropped) > 0) {
 		l->dropped = 0;
 		log_note_dropped(s, count, "the queue was full: the gateway "

@@ -6,7 +6,8 @@
 # declared; a connection that skips the proxy has no route and a DNS query
 # is a logged bypass; a new policy applies without a restart and closes a
 # tunnel it no longer admits; while the gateway is away the last good
-# policy stays enforced; the log lines in text and JSON.
+# policy stays enforced, and lines beyond what the sandbox queues for it
+# are dropped oldest first and counted; the log lines in text and JSON.
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/gateway.sh"
 th_init sbnet
@@ -220,20 +221,40 @@ is "$(os sandbox list --json | jq -r ".sandboxes[] | select(.name == \"$sb\") | 
 # --- the gateway goes away: the last good policy stays enforced ----------
 # Exec goes through the gateway, so a process started before waits in the
 # sandbox for a file the test drops into its /sandbox from the host.
+# Then 25002 denials, more than the 20000 lines the sandbox queues for
+# the gateway: the oldest go, and a note says how many.
 check "policy set: the L4 policy again" setpol "$TH_DIR/p1.yaml"
+quiet os settings set log_ring_lines 40000 || bail "settings set log_ring_lines"
 work=$OPENSHELL_STATE_DIR/sandboxes/$(th_sb_field "$sb" .id)/work
+os sandbox exec "$sb" -- sh -c 'cat > /sandbox/client.py' <"$TH_LIB/client.py"
 os sandbox exec -n "$sb" -- sh -c 'setsid sh -c "
 	while [ ! -e /sandbox/go-down ]; do sleep 0.1; done
 	curl -sS --max-time 20 --cacert /sandbox/ca.pem https://api.example.test/zen >/sandbox/down-allow 2>&1
 	curl -sS --max-time 20 --cacert /sandbox/ca.pem https://api2.example.test/zen >/sandbox/down-deny 2>&1
-	echo \$? >/sandbox/down-done" </dev/null >/dev/null 2>&1 &'
+	echo \$? >/sandbox/down-done
+	python3 /sandbox/client.py connect first-flood.test:443 >/dev/null 2>&1
+	python3 /sandbox/client.py flood flood.test:443 25000 >/sandbox/flood-out 2>&1
+	python3 /sandbox/client.py connect last-flood.test:443 >/dev/null 2>&1
+	echo \$? >/sandbox/flood-done" </dev/null >/dev/null 2>&1 &'
 th_gateway_stop
 touch "$work/go-down"
 th_wait 30 test -s "$work/down-done"
 is "$(cat "$work/down-allow")" "$ZEN" "gateway down: what the policy allows still works"
 like "$(cat "$work/down-deny"; cat "$work/down-done")" '56$' \
 	"gateway down: what it denies is still denied (never fails open)"
+th_wait 120 test -s "$work/flood-done"
+is "$(cat "$work/flood-out")" "denied 25000" "gateway down: 25000 more denials"
 th_gateway_restart --hosts-file "$hf" || bail "gateway restart"
+logline 'dst_host=last-flood\.test' >/dev/null
+like "$(os logs "$sb" -n 40000 | grep -F event=log_dropped)" \
+	'^[^ ]+ warn +supervisor: event=log_dropped count=50[0-9][0-9] reason="the queue was full[^"]*"$' \
+	"gateway back: one note says how many of the 25000+ lines the full queue dropped"
+like "$(logline 'dst_host=last-flood\.test')" 'action=deny' \
+	"gateway back: the newest lines arrive"
+unlike "$(os logs "$sb" -n 40000)" 'first-flood\.test' \
+	"gateway back: the oldest lines were the ones dropped"
+check "the sandbox's own log file still has every line" \
+	grep -q 'dst_host=first-flood\.test' "$work/../log/openshell.log"
 check "gateway back: policy set --wait reaches the reconnected sandbox" setpol "$TH_DIR/p4.yaml"
 out=$(scurl https://api.example.test/zen; echo "rc=$?")
 like "$out" 'rc=56' "gateway back: the new policy is enforced"

@@ -18,6 +18,10 @@
                             the rest at once; prints "match" when the
                             stand-in's hash and length are the body's, else
                             what came back
+  client.py flood HOST:PORT N
+                            N CONNECTs one after another, each on a
+                            connection of its own and read to the end;
+                            prints how many the proxy answered 403
   --proxy ADDR:PORT         default 127.0.0.1:3128
 """
 
@@ -108,10 +112,24 @@ def slow_upload(s, target, n, slow):
     return 0
 
 
+def flood(addr, target, n):
+    req = ("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target)).encode()
+    denied = 0
+    for _ in range(n):
+        with socket.create_connection(addr, timeout=10) as s:
+            s.sendall(req)
+            if read_all(s).startswith(b"HTTP/1.1 403 "):
+                denied += 1
+    print("denied %d" % denied)
+    return 0
+
+
 def main():
     args = sys.argv[1:]
     addr = proxy_addr(args)
     cmd = args[0]
+    if cmd == "flood":
+        return flood(addr, args[1], int(args[2]))
     s = socket.create_connection(addr, timeout=10)
     if cmd == "raw":
         s.sendall(args[1].encode("latin-1").decode("unicode_escape").encode("latin-1"))
