@@ -141,6 +141,9 @@ throughput() {
 		line+=" $w=${tput[$w]} (down $d, up $u)"
 	done
 	echo "$line"
+	# Every run, in order: how far apart they are says how far to trust
+	# the medians (on a shared VM a run can differ from the next by half).
+	for w in $wheres; do echo "  runs $w cc=$cc: down${down[$w]}; up${up[$w]}"; done
 	echo "ratio tunnel_vs_direct cc=$cc: $(ratio "${tput[tunnel]}" "${tput[direct]}") (pass >= 0.75)"
 	[ -n "$tp_port" ] && echo "ratio tunnel_vs_tinyproxy cc=$cc: $(ratio "${tput[tunnel]}" "${tput[tinyproxy]}") (pass >= 1.0)"
 	echo "host_steal_pct cc=$cc: $(steal_pct $st_t $st_s) (CPU time the hypervisor took from this machine during these runs)"
