@@ -2,8 +2,12 @@
  * proxy-load: the load generator and sink of bench/bench-proxy.sh.
  *
  *   proxy-load sink --port P                 serve on 0.0.0.0:P
- *   proxy-load down|up --to HOST:PORT --bytes N [--proxy ADDR:PORT]
- *                                            one bulk transfer; prints MB/s
+ *   proxy-load down|up --to HOST:PORT --bytes N [--warmup W] [--proxy ADDR:PORT]
+ *                                            one bulk transfer; prints MB/s,
+ *                                            of the bytes after the first W
+ *                                            when --warmup is given (the
+ *                                            steady state: slow start and
+ *                                            BBR's startup left out)
  *   proxy-load rate --to HOST:PORT --seconds S [--conc C] [--proxy ADDR:PORT]
  *                                            new connections per second
  *
@@ -227,13 +231,19 @@ fail:
 	return -1;
 }
 
+/*
+ * Moves `bytes`; the rate is of those after the first `warmup`, timed from
+ * when the first `warmup` had been read (down) or written (up: they may
+ * still be in the socket buffers, a few MB against the GiBs measured),
+ * to the sink's count or the end of the stream.
+ */
 static int
-bulk(const struct target *t, bool down, uint64_t bytes)
+bulk(const struct target *t, bool down, uint64_t bytes, uint64_t warmup)
 {
 	unsigned char	 hdr[9], nb[8];
 	char		*buf = malloc(BUFSZ);
 	double		 t0, dt;
-	uint64_t	 got = 0, left = bytes;
+	uint64_t	 got = 0, left = bytes, mark = 0;
 	int		 fd, i;
 
 	if (buf == NULL || (fd = open_conn(t)) < 0) {
@@ -248,8 +258,13 @@ bulk(const struct target *t, bool down, uint64_t bytes)
 		for (i = 0; i < 8; i++)
 			hdr[1 + i] = (unsigned char)(bytes >> (56 - 8 * i));
 		write_all(fd, hdr, 9);
-		while ((r = read(fd, buf, BUFSZ)) > 0)
+		while ((r = read(fd, buf, BUFSZ)) > 0) {
 			got += (uint64_t)r;
+			if (mark == 0 && warmup > 0 && got >= warmup) {
+				mark = got;
+				t0 = now_s();
+			}
+		}
 	} else {
 		memset(buf, 'y', BUFSZ);
 		hdr[0] = 'U';
@@ -262,6 +277,10 @@ bulk(const struct target *t, bool down, uint64_t bytes)
 			if (write_all(fd, buf, k) < 0)
 				break;
 			left -= k;
+			if (mark == 0 && warmup > 0 && bytes - left >= warmup) {
+				mark = bytes - left;
+				t0 = now_s();
+			}
 		}
 		if (read_all(fd, nb, 8) == 0)
 			for (i = 0; i < 8; i++)
@@ -275,7 +294,7 @@ bulk(const struct target *t, bool down, uint64_t bytes)
 		    (unsigned long long)got, (unsigned long long)bytes);
 		return 1;
 	}
-	printf("%.1f\n", (double)bytes / dt / 1e6);
+	printf("%.1f\n", (double)(bytes - mark) / dt / 1e6);
 	return 0;
 }
 
@@ -341,7 +360,7 @@ main(int argc, char **argv)
 {
 	struct target	 t;
 	const char	*to = NULL, *proxy = NULL, *mode;
-	uint64_t	 bytes = 64 << 20;
+	uint64_t	 bytes = 64 << 20, warmup = 0;
 	double		 seconds = 3;
 	int		 i, port = 0, conc = 4;
 
@@ -360,6 +379,8 @@ main(int argc, char **argv)
 			proxy = argv[i + 1];
 		else if (strcmp(argv[i], "--bytes") == 0)
 			bytes = strtoull(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--warmup") == 0)
+			warmup = strtoull(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "--seconds") == 0)
 			seconds = atof(argv[i + 1]);
 		else if (strcmp(argv[i], "--conc") == 0)
@@ -375,9 +396,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "proxy-load: --to ADDR:PORT needed\n");
 		return 2;
 	}
+	if (warmup >= bytes) {
+		fprintf(stderr, "proxy-load: --warmup %llu: must be less than "
+		    "--bytes %llu\n", (unsigned long long)warmup,
+		    (unsigned long long)bytes);
+		return 2;
+	}
 	t.connect = proxy != NULL ? to : NULL;
 	if (strcmp(mode, "down") == 0 || strcmp(mode, "up") == 0)
-		return bulk(&t, strcmp(mode, "down") == 0, bytes);
+		return bulk(&t, strcmp(mode, "down") == 0, bytes, warmup);
 	if (strcmp(mode, "rate") == 0)
 		return rate(&t, seconds, conc < 1 ? 1 : conc);
 	fprintf(stderr, "proxy-load: unknown mode %s\n", mode);
