@@ -112,15 +112,36 @@ run_load() {
 	esac
 }
 
-
 wheres="direct tunnel"
 [ -n "$tp_port" ] && wheres="$wheres tinyproxy"
+
+# summarize LABEL CC WHERE...: from the caller's down[] and up[] (the
+# runs' MB/s), sets its tput[WHERE] to the mean of the two medians and
+# prints them, then every run in order: how far apart they are says how
+# far to trust the medians (on a shared VM a run can differ from the next
+# by half). Stops the benchmark when a run measured nothing.
+summarize() {
+	local label=$1 cc=$2 w d u line
+	shift 2
+	line="$label cc=$cc"
+	for w in "$@"; do
+		if [ "$(wc -w <<<"${down[$w]} ${up[$w]}")" -ne $((2 * RUNS)) ]; then
+			echo "bench-proxy: a run of $w measured nothing ($label, cc=$cc); its error is above"
+			exit 1
+		fi
+		d=$(median ${down[$w]}); u=$(median ${up[$w]})
+		tput[$w]=$(awk -v d="$d" -v u="$u" 'BEGIN { printf "%.1f", (d + u) / 2 }')
+		line+=" $w=${tput[$w]} (down $d, up $u)"
+	done
+	echo "$line"
+	for w in "$@"; do echo "  runs $w cc=$cc: down${down[$w]}; up${up[$w]}"; done
+}
 
 # 1. Throughput: runs interleaved so drift hits every contender alike;
 # once per congestion control (the machine's, then cubic if it is not).
 # throughput CC: the section's lines for CC.
 throughput() {
-	local cc=$1 w r d u st_t st_s line
+	local cc=$1 w r st_t st_s
 	local -A down up tput
 	cc_set "$cc" || { echo "bench-proxy: cannot set congestion control $cc"; return 1; }
 	read -r st_t st_s <<<"$(steal_mark)"
@@ -131,20 +152,7 @@ throughput() {
 			up[$w]+=" $(run_load "$w" up --bytes $BYTES)"
 		done
 	done
-	line="throughput_MBps cc=$cc"
-	for w in $wheres; do
-		d=$(median ${down[$w]}); u=$(median ${up[$w]})
-		if [ "$(wc -w <<<"${down[$w]} ${up[$w]}")" -ne $((2 * RUNS)) ]; then
-			echo "bench-proxy: a run of $w measured nothing (cc=$cc); its error is above"
-			exit 1
-		fi
-		tput[$w]=$(awk -v d="$d" -v u="$u" 'BEGIN { printf "%.1f", (d + u) / 2 }')
-		line+=" $w=${tput[$w]} (down $d, up $u)"
-	done
-	echo "$line"
-	# Every run, in order: how far apart they are says how far to trust
-	# the medians (on a shared VM a run can differ from the next by half).
-	for w in $wheres; do echo "  runs $w cc=$cc: down${down[$w]}; up${up[$w]}"; done
+	summarize throughput_MBps "$cc" $wheres
 	echo "ratio tunnel_vs_direct cc=$cc: $(ratio "${tput[tunnel]}" "${tput[direct]}") (pass >= 0.75)"
 	[ -n "$tp_port" ] && echo "ratio tunnel_vs_tinyproxy cc=$cc: $(ratio "${tput[tunnel]}" "${tput[tinyproxy]}") (pass >= 1.0)"
 	echo "host_steal_pct cc=$cc: $(steal_pct $st_t $st_s) (CPU time the hypervisor took from this machine during these runs)"
@@ -158,7 +166,7 @@ throughput() {
 # tunnel's stays near its later rate. Informative: the pass line is the
 # whole transfer above.
 steady() {
-	local cc=$1 w r d u
+	local cc=$1 w r
 	local -A down up tput
 	for w in direct tunnel; do down[$w]=""; up[$w]=""; done
 	for r in $(seq 1 $RUNS); do
@@ -167,18 +175,7 @@ steady() {
 			up[$w]+=" $(run_load "$w" up --bytes $((4 * BYTES)) --warmup $BYTES)"
 		done
 	done
-	line="throughput_steady_MBps cc=$cc"
-	for w in direct tunnel; do
-		if [ "$(wc -w <<<"${down[$w]} ${up[$w]}")" -ne $((2 * RUNS)) ]; then
-			echo "bench-proxy: a steady run of $w measured nothing (cc=$cc); its error is above"
-			exit 1
-		fi
-		d=$(median ${down[$w]}); u=$(median ${up[$w]})
-		tput[$w]=$(awk -v d="$d" -v u="$u" 'BEGIN { printf "%.1f", (d + u) / 2 }')
-		line+=" $w=${tput[$w]} (down $d, up $u)"
-	done
-	echo "$line"
-	for w in direct tunnel; do echo "  runs $w cc=$cc: down${down[$w]}; up${up[$w]}"; done
+	summarize throughput_steady_MBps "$cc" direct tunnel
 	echo "ratio tunnel_vs_direct_steady cc=$cc: $(ratio "${tput[tunnel]}" "${tput[direct]}") (of $((4 * BYTES >> 20)) MiB, after the first $((BYTES >> 20)) MiB; informative)"
 }
 echo "tcp_congestion: $machine_cc (this machine's default), on the upstream leg of direct, tunnel and tinyproxy alike; the sandbox's loopback leg is unpaced"
