@@ -160,11 +160,11 @@ throughput() {
 }
 
 # steady CC: direct and tunnel again, 4 times as many bytes, timed after
-# the first BYTES. Much of a whole transfer of BYTES is the sender's
-# start: BBR's startup runs a direct upload well above its later rate for
-# about a GiB (here 3.1 GB/s over 256 MiB against 1.7 over 8 GiB), and a
-# tunnel's stays near its later rate. Informative: the pass line is the
-# whole transfer above.
+# the first BYTES, so that the senders' start is left out. In one sweep
+# here, a direct upload under BBR ran at 3.1 GB/s over 256 MiB and at 1.7
+# over 8 GiB while a tunnel's stayed near 1.15; this ratio says whether
+# the whole-transfer one is mostly that start. Informative: the pass line
+# is the whole transfer above.
 steady() {
 	local cc=$1 w r
 	local -A down up tput
