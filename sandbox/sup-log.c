@@ -290,7 +290,10 @@ log_push(struct sup *s)
 	uint64_t				 count;
 	char					*msg;
 
-	if (l->inflight > 0 || l->len == 0 || !s->connected)
+	/* A refused batch may have taken every line with it: its note
+	 * still goes. */
+	if (l->inflight > 0 || !s->connected ||
+	    (l->len == 0 && l->dropped == 0 && l->refused == 0))
 		return;
 	/* Room for both notes, made first so that the lines that go for
 	 * them are in the first note's count, not in a note of their own. */
@@ -313,6 +316,9 @@ log_push(struct sup *s)
 		log_note_dropped(s, count, msg);
 		free(msg);
 	}
+	/* The notes are warnings: a push level of error leaves them out. */
+	if (l->len == 0)
+		return;
 	/* At least one line, however long. */
 	for (n = 1, bytes = log_at(l, 0)->size; n < l->len && n < LOG_BATCH &&
 	    bytes + log_at(l, n)->size <= LOG_BATCH_BYTES; n++)
