@@ -115,6 +115,21 @@ run_load() {
 wheres="direct tunnel"
 [ -n "$tp_port" ] && wheres="$wheres tinyproxy"
 
+# collect "WHERE..." ARGS...: RUNS rounds, each a download and an upload
+# by every WHERE in turn (so drift hits them alike), with proxy-load ARGS;
+# their MB/s go into the caller's down[WHERE] and up[WHERE].
+collect() {
+	local ws=$1 w r
+	shift
+	for w in $ws; do down[$w]=""; up[$w]=""; done
+	for r in $(seq 1 $RUNS); do
+		for w in $ws; do
+			down[$w]+=" $(run_load "$w" down "$@")"
+			up[$w]+=" $(run_load "$w" up "$@")"
+		done
+	done
+}
+
 # summarize LABEL CC WHERE...: from the caller's down[] and up[] (the
 # runs' MB/s), sets its tput[WHERE] to the mean of the two medians and
 # prints them, then every run in order: how far apart they are says how
@@ -141,17 +156,11 @@ summarize() {
 # once per congestion control (the machine's, then cubic if it is not).
 # throughput CC: the section's lines for CC.
 throughput() {
-	local cc=$1 w r st_t st_s
+	local cc=$1 st_t st_s
 	local -A down up tput
 	cc_set "$cc" || { echo "bench-proxy: cannot set congestion control $cc"; return 1; }
 	read -r st_t st_s <<<"$(steal_mark)"
-	for w in $wheres; do down[$w]=""; up[$w]=""; done
-	for r in $(seq 1 $RUNS); do
-		for w in $wheres; do
-			down[$w]+=" $(run_load "$w" down --bytes $BYTES)"
-			up[$w]+=" $(run_load "$w" up --bytes $BYTES)"
-		done
-	done
+	collect "$wheres" --bytes $BYTES
 	summarize throughput_MBps "$cc" $wheres
 	echo "ratio tunnel_vs_direct cc=$cc: $(ratio "${tput[tunnel]}" "${tput[direct]}") (pass >= 0.75)"
 	[ -n "$tp_port" ] && echo "ratio tunnel_vs_tinyproxy cc=$cc: $(ratio "${tput[tunnel]}" "${tput[tinyproxy]}") (pass >= 1.0)"
@@ -166,15 +175,9 @@ throughput() {
 # the whole-transfer one is mostly that start. Informative: the pass line
 # is the whole transfer above.
 steady() {
-	local cc=$1 w r
+	local cc=$1
 	local -A down up tput
-	for w in direct tunnel; do down[$w]=""; up[$w]=""; done
-	for r in $(seq 1 $RUNS); do
-		for w in direct tunnel; do
-			down[$w]+=" $(run_load "$w" down --bytes $((4 * BYTES)) --warmup $BYTES)"
-			up[$w]+=" $(run_load "$w" up --bytes $((4 * BYTES)) --warmup $BYTES)"
-		done
-	done
+	collect "direct tunnel" --bytes $((4 * BYTES)) --warmup $BYTES
 	summarize throughput_steady_MBps "$cc" direct tunnel
 	echo "ratio tunnel_vs_direct_steady cc=$cc: $(ratio "${tput[tunnel]}" "${tput[direct]}") (of $((4 * BYTES >> 20)) MiB, after the first $((BYTES >> 20)) MiB; informative)"
 }
