@@ -74,8 +74,12 @@ gw_rpc_push_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *ar
 	}
 	if (store_log_append(gw->store, logs, n,
 	    (size_t)gw_setting_int(gw, NULL, "log_ring_lines"), &err) != 0) {
+		/* Not a refusal: the sandbox keeps the lines and sends them
+		 * again (after a full disk, say), backing off as it does. */
 		free(logs);
-		gw_fail_store(call, &err);
+		log_error("sandbox %s: %zu log lines not stored (the sandbox "
+		    "sends them again): %s", sb.name, n, err.msg);
+		os_rpc_fail(call, GRPC_STATUS_UNAVAILABLE, "%s", err.msg);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {

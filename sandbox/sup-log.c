@@ -3,7 +3,10 @@
  * structured line, written to /var/log/openshell.log inside the sandbox
  * (<dir>/log/openshell.log from here) and pushed to the gateway in
  * batches. While the gateway is away lines queue up to a bound; the
- * oldest are dropped first and the drop is itself logged.
+ * oldest are dropped first and the drop is itself logged. A push the
+ * gateway could not store (its disk is full) is sent again, less and less
+ * often; lines the file could not take are counted, and said in it once
+ * it takes lines again.
  */
 #include "config.h"
 
@@ -29,6 +32,7 @@
 #define LOG_BATCH 2000
 #define LOG_BATCH_BYTES (4 * 1024 * 1024)
 #define LOG_FLUSH_MS 100
+#define LOG_RETRY_MAX_MS 5000
 #define LOG_FILE_BUF (64 * 1024)
 
 struct sup_log_entry {
@@ -50,6 +54,11 @@ struct sup_log {
 	uint64_t		 refused;    /* lines of batches the gateway refused */
 	char			*refused_why;
 	uint64_t		 dropped;
+	int64_t			 retry_at;    /* no push before (ms), after a failed one */
+	int64_t			 retry_ms;    /* the wait after the next failure */
+	uint64_t		 file_lost;   /* lines the file did not take */
+	int			 file_errno;  /* why, while writes fail */
+	bool			 file_midline; /* a short write ended mid-line */
 	time_t			 stamp_t;     /* the second stamp[] spells */
 	char			 stamp[64];   /* "YYYY-MM-DDTHH:MM:SS" */
 	uv_timer_t		 timer;
@@ -84,19 +93,46 @@ log_drop_front(struct sup_log *l, size_t n)
 	}
 }
 
-/* Written out on the flush timer, or sooner when much is waiting: one
- * write(2) per batch, not per decision line. */
-static void
-log_file_flush(struct sup_log *l)
+static void	log_flush(uv_timer_t *);
+static void	log_push(struct sup *);
+static void	log_queue(struct sup *, int64_t, enum os_log_level,
+		    const char *, const char *);
+
+/* 0, or -errno with *done saying how much went before it failed. */
+static int
+log_write_all(int fd, const char *p, size_t n, size_t *done)
 {
-	if (l->fd >= 0 && l->file.len > 0)
-		(void)!write(l->fd, l->file.data, l->file.len);
-	os_buf_reset(&l->file);
+	ssize_t	w;
+
+	for (*done = 0; *done < n; *done += (size_t)w) {
+		w = write(fd, p + *done, n - *done);
+		if (w < 0 && errno == EINTR) {
+			w = 0;
+			continue;
+		}
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+	}
+	return 0;
 }
 
+static uint64_t
+log_count_lines(const char *p, size_t n)
+{
+	const char	*end = p + n;
+	uint64_t	 k = 0;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
+/* `<time> <level> <target>: <line>` and a newline, appended to out. */
 static void
-log_write_file(struct sup_log *l, int64_t ts, enum os_log_level level,
-    const char *target, const char *line)
+log_format_file(struct sup_log *l, struct os_buf *out, int64_t ts,
+    enum os_log_level level, const char *target, const char *line)
 {
 	time_t		t = (time_t)(ts / 1000);
 	int		ms = (int)(ts % 1000);
@@ -104,8 +140,6 @@ log_write_file(struct sup_log *l, int64_t ts, enum os_log_level level,
 	char		frac[8];
 	size_t		w;
 
-	if (l->fd < 0)
-		return;
 	/* A busy relay logs thousands of lines a second: the date is
 	 * formatted once per second, the rest is appended as it is. */
 	if (t != l->stamp_t || l->stamp[0] == '\0') {
@@ -124,22 +158,104 @@ log_write_file(struct sup_log *l, int64_t ts, enum os_log_level level,
 	frac[4] = 'Z';
 	frac[5] = ' ';
 	frac[6] = '\0';
-	os_buf_adds(&l->file, l->stamp);
-	os_buf_adds(&l->file, frac);
-	os_buf_adds(&l->file, name);
+	os_buf_adds(out, l->stamp);
+	os_buf_adds(out, frac);
+	os_buf_adds(out, name);
 	for (w = strlen(name); w < 5; w++)    /* as %-5s */
-		os_buf_addc(&l->file, ' ');
-	os_buf_addc(&l->file, ' ');
-	os_buf_adds(&l->file, target);
-	os_buf_adds(&l->file, ": ");
-	os_buf_adds(&l->file, line);
-	os_buf_addc(&l->file, '\n');
-	if (l->file.len >= LOG_FILE_BUF)
-		log_file_flush(l);
+		os_buf_addc(out, ' ');
+	os_buf_addc(out, ' ');
+	os_buf_adds(out, target);
+	os_buf_adds(out, ": ");
+	os_buf_adds(out, line);
+	os_buf_addc(out, '\n');
 }
 
-static void	log_flush(uv_timer_t *);
-static void	log_push(struct sup *);
+/* `event=log_file_dropped count=N reason="..."`: the lines the file
+ * missed, said in it before the lines that follow them. */
+static void
+log_file_note(struct sup_log *l, struct os_buf *kv)
+{
+	char	num[24];
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)l->file_lost);
+	os_buf_kv(kv, "event", "log_file_dropped");
+	os_buf_kv(kv, "count", num);
+	os_buf_kv(kv, "reason", strerror(l->file_errno));
+}
+
+/*
+ * Written out on the flush timer, or sooner when much is waiting: one
+ * write(2) per batch, not per decision line. When writes fail (a full
+ * disk), the lines are counted and the gateway is told once; the file
+ * is told how many it missed when it takes lines again.
+ */
+static void
+log_file_flush(struct sup *s)
+{
+	struct sup_log	*l = s->log;
+	struct os_buf	 all = OS_BUF_INIT, note = OS_BUF_INIT;
+	struct os_buf	 b = OS_BUF_INIT, *out = &l->file;
+	int64_t		 ts = os_now_ms();
+	size_t		 done, pre, from;
+	int		 rc;
+
+	if (l->fd < 0 || l->file.len == 0) {
+		os_buf_reset(&l->file);
+		return;
+	}
+	if (l->file_lost > 0) {
+		log_file_note(l, &note);
+		if (l->file_midline)
+			os_buf_addc(&all, '\n');
+		log_format_file(l, &all, ts, OS_LOG_WARN, "supervisor",
+		    os_buf_str(&note));
+		os_buf_add(&all, l->file.data, l->file.len);
+		out = &all;
+	}
+	pre = out->len - l->file.len;
+	rc = log_write_all(l->fd, out->data, out->len, &done);
+	if (rc == 0) {
+		if (l->file_lost > 0)
+			log_queue(s, ts, OS_LOG_WARN, "supervisor",
+			    os_buf_str(&note));
+		l->file_lost = 0;
+		l->file_errno = 0;
+		l->file_midline = false;
+	} else {
+		if (done > 0)
+			l->file_midline = out->data[done - 1] != '\n';
+		/* Lines not written whole are lost; a note that did not go
+		 * is written again next time, with them in its count. */
+		from = done > pre ? done - pre : 0;
+		l->file_lost += log_count_lines(l->file.data + from,
+		    l->file.len - from);
+		if (l->file_errno == 0) {
+			os_buf_kv(&b, "event", "log_file_failed");
+			os_buf_kv(&b, "path", "/var/log/openshell.log");
+			os_buf_kv(&b, "error", strerror(-rc));
+			log_queue(s, ts, OS_LOG_WARN, "supervisor", os_buf_str(&b));
+			os_buf_free(&b);
+		}
+		l->file_errno = -rc;
+	}
+	os_buf_free(&note);
+	os_buf_free(&all);
+	os_buf_reset(&l->file);
+}
+
+static void
+log_write_file(struct sup *s, int64_t ts, enum os_log_level level,
+    const char *target, const char *line)
+{
+	struct sup_log	*l = s->log;
+
+	if (l->fd < 0)
+		return;
+	log_format_file(l, &l->file, ts, level, target, line);
+	if (l->file.len >= LOG_FILE_BUF)
+		log_file_flush(s);
+}
+
 
 int
 sup_log_open(struct sup *s, struct os_error *err)
@@ -165,18 +281,14 @@ sup_log_open(struct sup *s, struct os_error *err)
 	return rc;
 }
 
-void
-sup_log_line(struct sup *s, enum os_log_level level, const char *target,
-    const char *line)
+/* Queued for the gateway alone. */
+static void
+log_queue(struct sup *s, int64_t ts, enum os_log_level level,
+    const char *target, const char *line)
 {
 	struct sup_log		*l = s->log;
 	struct sup_log_entry	*e;
-	int64_t			 ts = os_now_ms();
 
-	if (l == NULL)
-		return;
-	log_write_file(l, ts, level, target, line);
-	log_debug("%s: %s", target, line);
 	if (level > l->push_level)
 		return;
 	if (l->len == LOG_QUEUE_MAX) {
@@ -202,6 +314,19 @@ sup_log_line(struct sup *s, enum os_log_level level, const char *target,
 }
 
 void
+sup_log_line(struct sup *s, enum os_log_level level, const char *target,
+    const char *line)
+{
+	int64_t	ts = os_now_ms();
+
+	if (s->log == NULL)
+		return;
+	log_write_file(s, ts, level, target, line);
+	log_debug("%s: %s", target, line);
+	log_queue(s, ts, level, target, line);
+}
+
+void
 sup_logf(struct sup *s, enum os_log_level level, const char *target,
     const char *fmt, ...)
 {
@@ -224,9 +349,10 @@ log_push_done(struct os_rpc_ccall *c, grpc_status_code st, const char *details,
 
 	if (l == NULL)
 		return;
-	if (st == GRPC_STATUS_OK)
+	if (st == GRPC_STATUS_OK) {
 		log_drop_front(l, l->inflight);
-	else if (st == GRPC_STATUS_INVALID_ARGUMENT ||
+		l->retry_ms = 0;
+	} else if (st == GRPC_STATUS_INVALID_ARGUMENT ||
 	    st == GRPC_STATUS_RESOURCE_EXHAUSTED) {
 		/* Sent again it would be refused again, with every later
 		 * line queued behind it: it goes, and says so. */
@@ -235,9 +361,16 @@ log_push_done(struct os_rpc_ccall *c, grpc_status_code st, const char *details,
 		l->refused_why = xprintf("%s: %s", os_rpc_status_name(st),
 		    details != NULL ? details : "");
 		log_drop_front(l, l->inflight);
-	} else
-		log_debug("log push failed (%s: %s); will retry",
-		    os_rpc_status_name(st), details);
+	} else {
+		/* The gateway could not take them (say its disk is full): they
+		 * wait, and so does the next try, up to a few seconds. */
+		l->retry_ms = l->retry_ms == 0 ? LOG_FLUSH_MS :
+		    l->retry_ms * 2 > LOG_RETRY_MAX_MS ? LOG_RETRY_MAX_MS :
+		    l->retry_ms * 2;
+		l->retry_at = os_now_ms() + l->retry_ms;
+		log_debug("log push failed (%s: %s); will retry in %lld ms",
+		    os_rpc_status_name(st), details, (long long)l->retry_ms);
+	}
 	l->inflight = 0;
 	/* A full batch waiting goes now: a busy sandbox logs faster than one
 	 * batch per flush interval. Smaller rests wait for the timer. */
@@ -256,7 +389,7 @@ log_flush(uv_timer_t *t)
 {
 	struct sup	*s = t->data;
 
-	log_file_flush(s->log);
+	log_file_flush(s);
 	log_push(s);
 }
 
@@ -293,7 +426,8 @@ log_push(struct sup *s)
 	/* A refused batch may have taken every line with it: its note
 	 * still goes. */
 	if (l->inflight > 0 || !s->connected ||
-	    (l->len == 0 && l->dropped == 0 && l->refused == 0))
+	    (l->len == 0 && l->dropped == 0 && l->refused == 0) ||
+	    (l->retry_ms > 0 && os_now_ms() < l->retry_at))
 		return;
 	/* Room for both notes, made first so that the lines that go for
 	 * them are in the first note's count, not in a note of their own. */
@@ -370,7 +504,7 @@ sup_log_close(struct sup *s)
 		uv_timer_stop(&l->timer);
 		uv_close((uv_handle_t *)&l->timer, NULL);
 	}
-	log_file_flush(l);
+	log_file_flush(s);
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;

@@ -22,7 +22,8 @@ EXTRA_DIST += tests/e2e/lib/gateway.sh tests/e2e/lib/grpc_client.py
 E2E_GATEWAY_TESTS = tests/e2e/t-gateway-lifecycle.sh tests/e2e/t-gateway-policy.sh \
 	tests/e2e/t-gateway-auth.sh tests/e2e/t-gateway-watch.sh \
 	tests/e2e/t-gateway-exec.sh tests/e2e/t-gateway-settings.sh \
-	tests/e2e/t-gateway-restart.sh tests/e2e/t-gateway-crash.sh
+	tests/e2e/t-gateway-restart.sh tests/e2e/t-gateway-crash.sh \
+	tests/e2e/t-gateway-disk-full.sh
 E2E_TESTS += $(E2E_GATEWAY_TESTS)
 EXTRA_DIST += $(E2E_GATEWAY_TESTS)
 

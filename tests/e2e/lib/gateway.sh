@@ -94,6 +94,7 @@ th_gateway_cleanup_one() {
 		OPENSHELL_STATE_DIR=$state timeout 20 "$OS_CLI" gateway stop >/dev/null 2>&1
 	fi
 	th_gw_sweep "$state"
+	mountpoint -q "$state" && umount -l "$state"
 	rm -rf "$state"
 }
 
@@ -133,7 +134,10 @@ th_gw_sweep_stale() {
 			dirs[$dir]=1
 		fi
 	done
-	for dir in "${!dirs[@]}"; do rm -rf "$dir"; done
+	for dir in "${!dirs[@]}"; do
+		th_umount_under "$dir"
+		rm -rf "$dir"
+	done
 	return 0
 }
 
@@ -145,15 +149,21 @@ th_gateway_trap() {
 	trap 'th_gw_rc=$?; th_gateway_cleanup; (exit $th_gw_rc); th_cleanup' EXIT
 }
 
-# th_gateway_new_state: a fresh state directory (not started).
+# th_gateway_new_state: a fresh state directory (not started). With
+# TH_GW_TMPFS=SIZE it is a tmpfs of that size (a disk that fills up),
+# unmounted by the clean-up.
 th_gateway_new_state() {
 	local n state
 	n=0
 	[ -f "$TH_DIR/gw-states" ] && n=$(wc -l <"$TH_DIR/gw-states")
 	state=$TH_DIR/gw$n
 	mkdir -p "$state"
-	chmod 700 "$state"
 	echo "$state" >>"$TH_DIR/gw-states"
+	if [ -n "${TH_GW_TMPFS:-}" ]; then
+		mount -t tmpfs -o "size=$TH_GW_TMPFS,mode=700" tmpfs "$state" ||
+			return 1
+	fi
+	chmod 700 "$state"
 	echo "$state"
 }
 

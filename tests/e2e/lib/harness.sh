@@ -59,6 +59,13 @@ bail() { echo "Bail out! $*"; exit 1; }
 # ---------------------------------------------------------------------------
 # Set-up and clean-up
 
+# th_umount_under DIR: what is mounted below DIR (a test's small disk),
+# deepest first; rm -rf would leave a mount and the files in it.
+th_umount_under() {
+	findmnt -rn -o TARGET 2>/dev/null | grep -F -- "$1/" | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null; done
+}
+
 # A namespace's /run/netns file carries its creation time.
 th_cleanup_stale() {
 	local f name now age d id
@@ -77,7 +84,9 @@ th_cleanup_stale() {
 	for d in /tmp/oshth.*; do
 		[ -d "$d" ] || continue
 		age=$((now - $(stat -c %Y "$d" 2>/dev/null || echo "$now")))
-		[ "$age" -gt 3600 ] && rm -rf "$d"
+		[ "$age" -gt 3600 ] || continue
+		th_umount_under "$d"
+		rm -rf "$d"
 	done
 	return 0
 }
@@ -106,6 +115,7 @@ th_cleanup() {
 	if [ -f "$TH_DIR/links" ]; then
 		while read -r link; do ip link del "$link" 2>/dev/null; done <"$TH_DIR/links"
 	fi
+	th_umount_under "$TH_DIR"
 	if [ -n "${TH_KEEP:-}" ]; then
 		echo "# TH_KEEP: left $TH_DIR" >&2
 	else
