@@ -568,6 +568,7 @@ gw_delete_done(struct gw *gw, const char *id, void *arg)
 	    OPENSHELL__V1__SANDBOX_STREAM_EVENT__INIT;
 	struct store_history			 h;
 	struct os_error				 err;
+	int					 rc;
 
 	memset(&h, 0, sizeof h);
 	h.sandbox_id = (char *)id;
@@ -575,7 +576,13 @@ gw_delete_done(struct gw *gw, const char *id, void *arg)
 	h.actor = del->actor;
 	h.event_type = (char *)"deleted";
 	h.description = xprintf("sandbox '%s' deleted", del->name);
-	if (store_sandbox_delete(gw->store, id, &err) != 0) {
+	rc = store_sandbox_delete(gw->store, id, &err);
+	if (rc == -ENOENT) {
+		/* Asked twice while the first was stopping it: the first to
+		 * finish did the work, and this one's answer is the same. */
+		resp.deleted = 1;
+		os_rpc_reply(del->call, &resp.base);
+	} else if (rc != 0) {
 		gw_fail_store(del->call, &err);
 	} else {
 		store_history_append(gw->store, &h, &err);

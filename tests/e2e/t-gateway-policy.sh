@@ -220,6 +220,25 @@ quiet os sandbox delete "$nouser"
 # validates exactly as the gateway already did, so no such policy exists.
 # t-gateway-auth.sh checks that a FAILED report reaches `policy set --wait`.
 
+# --- Deleted twice while the first delete waits for the supervisor ----------
+# (a user who interrupts a slow delete and runs it again)
+twice=$(th_sbname twice)
+th_sb_create "$twice" || bail "create $twice"
+kill -STOP "$(th_sb_pid "$twice")"
+os sandbox delete "$twice" >"$TH_DIR/del1" 2>&1 &
+d1=$!
+th_wait 5 sh -c "$OS_CLI sandbox get $twice --json | jq -e '.sandbox.phase==\"SANDBOX_PHASE_DELETING\"' >/dev/null" ||
+	diag "the first delete did not start: $(cat "$TH_DIR/del1")"
+out=$(os sandbox delete "$twice" 2>&1)
+rc=$?
+wait "$d1"
+rc1=$?
+is "$rc1 $rc" "0 0" "two deletes of a sandbox whose supervisor is slow to stop: both exit 0"
+like "$(cat "$TH_DIR/del1")$NL$out" "^sandbox '$twice' deleted${NL}sandbox '$twice' deleted\$" \
+	"... and both say it was deleted"
+out=$(os sandbox get "$twice" 2>&1)
+like "$out" "no sandbox named '$twice'" "... and it is gone"
+
 os sandbox delete "$sb" >/dev/null
 th_gateway_stop
 done_testing
