@@ -12,8 +12,14 @@
 
 #include "gateway.h"
 
-/* Messages queued for one watcher before it is resynchronised. */
+/* Messages, and bytes of them, queued for one watcher before it is
+ * resynchronised: a log line may be megabytes, and a stalled client
+ * (a suspended `openshell logs -f`) must not hold more than this. */
 #define GW_WATCH_QUEUE_MAX 512
+#define GW_WATCH_QUEUE_BYTES (8 * 1024 * 1024)
+/* Watch streams one sandbox's own supervisor may hold (it needs one; a
+ * reconnect may overlap the stream it replaces). */
+#define GW_WATCH_PER_SANDBOX 8
 
 struct gw_watcher {
 	TAILQ_ENTRY(gw_watcher)	 entry;
@@ -28,6 +34,7 @@ struct gw_watcher {
 	enum os_log_level	 min_level;
 	uint64_t		 seq;
 	uint64_t		 resyncs;
+	bool			 by_sandbox;     /* opened with the sandbox's token */
 	bool			 closed;
 };
 
@@ -73,8 +80,9 @@ gw_watch_resync(struct gw_watcher *w)
 
 	os_rpc_send_discard(w->call);
 	w->resyncs++;
-	msg = xprintf(_("watch stream fell behind (more than %d events queued); "
-	    "queued events were dropped, a fresh snapshot follows"), GW_WATCH_QUEUE_MAX);
+	msg = xprintf(_("watch stream fell behind (more than %d events or %d MiB "
+	    "queued); queued events were dropped, a fresh snapshot follows"),
+	    GW_WATCH_QUEUE_MAX, GW_WATCH_QUEUE_BYTES >> 20);
 	warn.message = msg;
 	warn.resync = 1;
 	ev.payload_case = OPENSHELL__V1__SANDBOX_STREAM_EVENT__PAYLOAD_WARNING;
@@ -114,7 +122,8 @@ gw_bus_publish(struct gw *gw, const char *sandbox_id, const char *sandbox_name,
 			continue;
 		if (!gw_watch_level_ok(w, ev))
 			continue;
-		if (os_rpc_send_queued(w->call) >= GW_WATCH_QUEUE_MAX) {
+		if (os_rpc_send_queued(w->call) >= GW_WATCH_QUEUE_MAX ||
+		    os_rpc_send_queued_bytes(w->call) >= GW_WATCH_QUEUE_BYTES) {
 			gw_watch_resync(w);
 			continue;
 		}
@@ -172,6 +181,20 @@ gw_bus_close_all(struct gw *gw)
 	while ((w = TAILQ_FIRST(&gw->watchers)) != NULL)
 		gw_watch_finish(w, GRPC_STATUS_UNAVAILABLE,
 		    _("the gateway is shutting down"));
+}
+
+static size_t
+gw_watch_count_by_sandbox(struct gw *gw, const char *sandbox_id)
+{
+	struct gw_watcher	*w;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(w, &gw->watchers, entry) {
+		if (w->by_sandbox && w->sandbox_id != NULL &&
+		    strcmp(w->sandbox_id, sandbox_id) == 0)
+			n++;
+	}
+	return n;
 }
 
 size_t
@@ -265,7 +288,7 @@ gw_watch_log_tail(struct gw_watcher *w, const struct store_sandbox *sb,
 {
 	struct store_log	*logs;
 	struct os_error		 err;
-	size_t			 n, i;
+	size_t			 n, i, first, bytes;
 	uint32_t		 tail;
 
 	tail = req->log_tail_lines;
@@ -277,7 +300,15 @@ gw_watch_log_tail(struct gw_watcher *w, const struct store_sandbox *sb,
 	    *req->log_min_level != '\0' ? req->log_min_level : NULL, NULL, 0,
 	    tail, &logs, &n, &err) != 0)
 		return;
-	for (i = 0; i < n; i++) {
+	/* The newest that fit the watcher's queue, at least one. */
+	for (first = n, bytes = 0; first > 0; first--) {
+		size_t sz = gw_log_wire_size(&logs[first - 1]);
+
+		if (first < n && bytes + sz > GW_WATCH_QUEUE_BYTES)
+			break;
+		bytes += sz;
+	}
+	for (i = first; i < n; i++) {
 		Openshell__V1__SandboxLogLine	line = OPENSHELL__V1__SANDBOX_LOG_LINE__INIT;
 		GwPbEvent			ev = OPENSHELL__V1__SANDBOX_STREAM_EVENT__INIT;
 
@@ -324,6 +355,13 @@ gw_rpc_watch(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	if (req->follow_config && caller.role != GW_ROLE_SANDBOX &&
 	    caller.role != GW_ROLE_OPERATOR)
 		goto out;
+	if (caller.role == GW_ROLE_SANDBOX &&
+	    gw_watch_count_by_sandbox(gw, sb.id) >= GW_WATCH_PER_SANDBOX) {
+		os_rpc_fail(call, GRPC_STATUS_RESOURCE_EXHAUSTED,
+		    _("a sandbox holds at most %d watch streams"),
+		    GW_WATCH_PER_SANDBOX);
+		goto out;
+	}
 
 	w = xcalloc(1, sizeof *w);
 	w->gw = gw;
@@ -334,6 +372,7 @@ gw_rpc_watch(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	w->policy = req->follow_policy;
 	w->drafts = req->follow_drafts;
 	w->config = req->follow_config;
+	w->by_sandbox = caller.role == GW_ROLE_SANDBOX;
 	w->min_level = OS_LOG_DEBUG;
 	if (*req->log_min_level != '\0' &&
 	    os_log_level_parse(req->log_min_level, &w->min_level) != 0) {

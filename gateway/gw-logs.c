@@ -16,16 +16,44 @@
  * may be 16 KiB) holds far more. The rest is a page away (before_seq).
  */
 #define GW_LOGS_REPLY_MAX (4 * 1024 * 1024)
+/*
+ * A line's message and target are cut to this when stored: the longest a
+ * supervisor writes is an L7 denial of a 16 KiB path (32 KiB), and a line
+ * near the 16 MiB message limit would make every answer that carries it
+ * too large for the clients, and the ring megabytes per line.
+ */
+#define GW_LOG_MESSAGE_MAX (64 * 1024)
+#define GW_LOG_TARGET_MAX 256
 
-/* About what a line takes on the wire. */
-static size_t
-log_wire_size(const struct store_log *l)
+size_t
+gw_log_wire_size(const struct store_log *l)
 {
 	return 48 + (l->sandbox_id != NULL ? strlen(l->sandbox_id) : 0) +
 	    (l->level != NULL ? strlen(l->level) : 0) +
 	    (l->target != NULL ? strlen(l->target) : 0) +
 	    (l->source != NULL ? strlen(l->source) : 0) +
 	    (l->message != NULL ? strlen(l->message) : 0);
+}
+
+/*
+ * s itself when it fits in max bytes; else a copy cut at a character
+ * boundary, saying how much went, which *own holds for the caller to free.
+ */
+static char *
+log_cut(char *s, size_t max, char **own)
+{
+	size_t	len, keep;
+
+	*own = NULL;
+	if (s == NULL || (len = strlen(s)) <= max)
+		return s;
+	keep = max - 64;
+	/* Not inside a UTF-8 sequence: back off its continuation bytes. */
+	while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
+		keep--;
+	*own = xprintf("%.*s ... [cut by the gateway: %zu of %zu bytes]",
+	    (int)keep, s, len - keep, len);
+	return *own;
 }
 
 void
@@ -40,7 +68,8 @@ gw_rpc_push_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *ar
 	struct store_log			*logs;
 	struct os_error				 err;
 	enum os_log_level			 l;
-	size_t					 i, n;
+	char					**cut = NULL;
+	size_t					 i, n, ncut = 0;
 
 	if (!gw_auth_caller(gw, call, &caller))
 		return;
@@ -61,6 +90,7 @@ gw_rpc_push_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *ar
 		goto out;
 	}
 	logs = xcalloc(n + 1, sizeof *logs);
+	cut = xcalloc(2 * n + 1, sizeof *cut);
 	for (i = 0; i < n; i++) {
 		const Openshell__V1__SandboxLogLine *in = req->lines[i];
 
@@ -68,9 +98,14 @@ gw_rpc_push_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *ar
 		logs[i].ts_ms = in->timestamp_ms != 0 ? in->timestamp_ms : os_now_ms();
 		logs[i].level = os_log_level_parse(in->level, &l) == 0 ?
 		    (char *)os_log_level_name(l) : (char *)"info";
-		logs[i].target = in->target;
+		logs[i].target = log_cut(in->target, GW_LOG_TARGET_MAX, &cut[ncut]);
+		if (cut[ncut] != NULL)
+			ncut++;
 		logs[i].source = (char *)"sandbox";
-		logs[i].message = in->message;
+		logs[i].message = log_cut(in->message, GW_LOG_MESSAGE_MAX,
+		    &cut[ncut]);
+		if (cut[ncut] != NULL)
+			ncut++;
 	}
 	if (store_log_append(gw->store, logs, n,
 	    (size_t)gw_setting_int(gw, NULL, "log_ring_lines"), &err) != 0) {
@@ -101,6 +136,9 @@ gw_rpc_push_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *ar
 	resp.accepted = (uint32_t)n;
 	os_rpc_reply(call, &resp.base);
 out:
+	for (i = 0; i < ncut; i++)
+		free(cut[i]);
+	free(cut);
 	store_sandbox_clear(&sb);
 	gw_caller_clear(&caller);
 }
@@ -141,7 +179,7 @@ gw_rpc_get_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg
 	}
 	/* The newest that fit, at least one; oldest first. */
 	for (first = n, bytes = 0; first > 0; first--) {
-		size_t sz = log_wire_size(&logs[first - 1]);
+		size_t sz = gw_log_wire_size(&logs[first - 1]);
 
 		if (first < n && bytes + sz > GW_LOGS_REPLY_MAX)
 			break;

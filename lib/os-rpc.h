@@ -179,6 +179,9 @@ void	 os_rpc_fail(struct os_rpc_call *, grpc_status_code, const char *fmt,
 /* Streams: queue a message. Returns the queue length after adding. */
 size_t	 os_rpc_send(struct os_rpc_call *, const ProtobufCMessage *);
 size_t	 os_rpc_send_queued(struct os_rpc_call *);
+/* Streams: the packed size of the messages queued and not yet handed to
+ * gRPC (a count alone does not bound memory: messages run to 16 MiB). */
+size_t	 os_rpc_send_queued_bytes(struct os_rpc_call *);
 /* Streams: drop every queued message not yet handed to gRPC. */
 void	 os_rpc_send_discard(struct os_rpc_call *);
 /* Streams: the headers now, if nothing went yet, so that a client sees a

@@ -84,6 +84,7 @@ struct os_rpc_call {
 	size_t				 sendq_head;
 	size_t				 sendq_len;
 	size_t				 sendq_cap;
+	size_t				 sendq_bytes;   /* of the queued, not the inflight */
 	bool				 finish_requested;
 	grpc_status_code		 status;
 	char				*status_details;
@@ -301,6 +302,7 @@ rpc_sendq_pop(struct os_rpc_call *c)
 	bb = c->sendq[c->sendq_head];
 	c->sendq_head = (c->sendq_head + 1) % c->sendq_cap;
 	c->sendq_len--;
+	c->sendq_bytes -= grpc_byte_buffer_length(bb);
 	return bb;
 }
 
@@ -355,6 +357,7 @@ rpc_sendq_push(struct os_rpc_call *c, grpc_byte_buffer *bb)
 	}
 	c->sendq[(c->sendq_head + c->sendq_len) % c->sendq_cap] = bb;
 	c->sendq_len++;
+	c->sendq_bytes += grpc_byte_buffer_length(bb);
 }
 
 size_t
@@ -393,6 +396,12 @@ size_t
 os_rpc_send_queued(struct os_rpc_call *c)
 {
 	return c->sendq_len + (c->send_busy ? 1 : 0);
+}
+
+size_t
+os_rpc_send_queued_bytes(struct os_rpc_call *c)
+{
+	return c->sendq_bytes;
 }
 
 void

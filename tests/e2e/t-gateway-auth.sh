@@ -157,6 +157,53 @@ is "$(jq -r '.logs[-1].message' <<<"$out")" "event=ring n=250" "... the newest o
 is "$(os logs "$a" -n 1000 | grep -c 'event=ring')" 100 "openshell logs shows the 100 kept lines"
 quiet os settings unset log_ring_lines
 
+# Long lines: the gateway cuts a message to 64 KiB when it stores it, so
+# that no answer carrying it is too large for a client, and says so.
+is "$(sbx push-logs "$ida" 1 200000)" 1 "a line of 200000 bytes: accepted"
+msg=$(os logs "$a" --json -n 100 | jq -r 'select(.message|startswith("n=000001 "))|.message')
+check "... stored cut to 64 KiB (${#msg} bytes)" test "${#msg}" -le 65536 -a "${#msg}" -gt 60000
+like "${msg: -60}" ' \.\.\. \[cut by the gateway: [0-9]+ of 200000 bytes\]$' "... saying how much was cut"
+big=$(sbx push-logs "$ida" 1 $((16 * 1024 * 1024 - 256)))
+is "$big" 1 "a line just under the 16 MiB message limit: accepted"
+out=$(os logs "$a" -n 5 2>&1)
+rc=$?
+is "$rc" 0 "openshell logs still works with it the newest line"
+like "$(tail -n 1 <<<"$out")" "push: n=000001 A+ \\.\\.\\. \\[cut by the gateway: [0-9]+ of 16776960 bytes\\]$" \
+	"... and shows it cut"
+
+# A stalled watcher holds at most 8 MiB of queued events: lines of 60000
+# bytes overflow it long before 512 events.
+rm -f "$TH_DIR/big.ready" "$TH_DIR/big.go"
+th_grpc stall "{\"name\":\"$a\",\"follow_logs\":true}" --ready "$TH_DIR/big.ready" \
+	--go "$TH_DIR/big.go" --brief --duration 5 >"$TH_DIR/big.out" 2>"$TH_DIR/big.err" &
+stall=$!
+th_track_pid $stall
+th_wait 10 test -e "$TH_DIR/big.ready" || bail "stalled watcher did not start"
+is "$(sbx push-logs "$ida" 300 60000)" 300 "300 lines of 60000 bytes: accepted"
+touch "$TH_DIR/big.go"
+wait "$stall"
+like "$(grep -m1 ' warning ' "$TH_DIR/big.out")" \
+	'warning resync watch stream fell behind \(more than 512 events or 8 MiB queued\)' \
+	"the stalled watcher is resynchronised after 8 MiB, not 512 lines"
+n=$(grep -c ' log$' "$TH_DIR/big.out")
+check "... having been sent fewer than the 300 lines ($n)" test "$n" -lt 300
+
+# A sandbox's token holds at most 8 watch streams, its supervisor's one
+# among them.
+rm -f "$TH_DIR"/w*.ready "$TH_DIR/w.go"
+for i in 1 2 3 4 5 6 7; do
+	sbx stall "{\"name\":\"$a\",\"follow_status\":true}" --ready "$TH_DIR/w$i.ready" \
+		--go "$TH_DIR/w.go" --brief --duration 1 >/dev/null 2>&1 &
+	th_track_pid $!
+done
+check "seven more watch streams with the sandbox's token open" th_wait 20 \
+	sh -c "[ \$(ls '$TH_DIR'/w*.ready 2>/dev/null | wc -l) -eq 7 ]"
+out=$(sbx watch "{\"name\":\"$a\",\"follow_status\":true}" --brief --duration 2 | tail -n 1)
+is "$out" "END RESOURCE_EXHAUSTED: a sandbox holds at most 8 watch streams" "the ninth is refused"
+touch "$TH_DIR/w.go"
+check "... and the sandbox is still ready" \
+	th_wait 20 sh -c "'$OS_CLI' sandbox get '$a' --json | jq -e '.sandbox.phase==\"SANDBOX_PHASE_READY\"' >/dev/null"
+
 # A FAILED report reaches `policy set --wait` (exit 1). The report is made
 # with the sandbox's own token while its supervisor is stopped: a real
 # supervisor does not fail a policy the gateway has validated.

@@ -126,7 +126,7 @@ is "$fseq" "$(seq 1 $((n + 1)) | tr '\n' ' ')" "the other watcher's events are c
 touch "$W/stall.go"
 wait "$stall"
 warn=$(grep -m1 ' warning ' "$W/stall.out")
-like "$warn" "^[0-9]+ warning resync watch stream fell behind \\(more than 512 events queued\\); queued events were dropped, a fresh snapshot follows$" \
+like "$warn" "^[0-9]+ warning resync watch stream fell behind \\(more than 512 events or 8 MiB queued\\); queued events were dropped, a fresh snapshot follows$" \
 	"the slow watcher gets a warning with resync"
 after=$(grep -A1 -m1 ' warning ' "$W/stall.out" | tail -n 1)
 like "$after" "^[0-9]+ config$" "the warning is followed by a fresh snapshot"

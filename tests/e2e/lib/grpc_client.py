@@ -36,6 +36,11 @@ Commands:
                        print what arrives as `watch` does
   burst SANDBOX N      N setting changes of SANDBOX on one channel, as fast
                        as the gateway acknowledges them; prints how many
+  push-logs SANDBOX_ID N SIZE
+                       PushSandboxLogs (with a sandbox's --token): N lines
+                       whose messages are SIZE bytes ("n=000001 AAAA..."),
+                       in pushes of at most 4 MiB; prints how many were
+                       accepted, or the status of the push that failed
   exec SANDBOX ARGV... ExecSandbox through the gateway: stdin is sent, stdout
                        and stderr are copied, the exit code becomes ours
   find-token PID SANDBOX_ID
@@ -339,6 +344,33 @@ def cmd_stall(a, args):
         return print_events(it, 0, duration, short)
 
 
+def cmd_push_logs(a, args):
+    if len(args) != 3:
+        die("push-logs SANDBOX_ID N SIZE")
+    openshell_pb2, _ = pb()
+    n, size = int(args[1]), int(args[2])
+    per = max(1, (4 << 20) // (size + 64))
+    done = 0
+    with channel(a) as ch:
+        while done < n:
+            k = min(per, n - done)
+            lines = [openshell_pb2.SandboxLogLine(
+                level="info", target="push",
+                message=("n=%06d " % (done + i + 1)).ljust(size, "A"))
+                for i in range(k)]
+            try:
+                r = unary(a, ch, "PushSandboxLogs",
+                          openshell_pb2.PushSandboxLogsRequest(
+                              sandbox_id=args[0], lines=lines),
+                          openshell_pb2.PushSandboxLogsResponse)
+            except grpc.RpcError as e:
+                print(status_line(e))
+                return 1
+            done += r.accepted
+    print(done)
+    return 0
+
+
 def cmd_burst(a, args):
     if len(args) != 2:
         die("burst SANDBOX N")
@@ -565,6 +597,7 @@ COMMANDS = {
     "raw": cmd_raw,
     "watch": cmd_watch,
     "stall": cmd_stall,
+    "push-logs": cmd_push_logs,
     "burst": cmd_burst,
     "exec": cmd_exec,
     "find-token": cmd_find_token,
