@@ -468,8 +468,10 @@ l7_severity(enum os_l7_verdict v)
  * both, each normalised again, so that "/pub/x/..%2Fsecret" is seen as
  * the "/pub/secret" it becomes there. A deny rule must not be dodged by
  * spelling: when one matches any of these forms, it decides. Allows are
- * decided on the canonical form alone (an API that takes heads%2Fmain as
- * one segment keeps working).
+ * decided on the canonical form (an API that takes heads%2Fmain as one
+ * segment keeps working), and also on a form that climbs with the
+ * decoded slashes ("/pub/x/..%2F..%2Fadmin" is "/admin" there): that one
+ * must be allowed too.
  */
 #define L7_V_SLASH	1       /* %2F, %5C -> '/' */
 #define L7_V_PARAMS	2       /* ";..." up to the next '/' dropped */
@@ -481,10 +483,56 @@ l7_is_esc_slash(const char *p)
 	    (p[1] == '5' && (p[2] == 'C' || p[2] == 'c')));
 }
 
-/* The path spelt per `how`, normalised; NULL when it is the same path or
- * no path at all (it climbs above the root: the server refuses it). */
+/*
+ * "." and ".." segments of v (a path starting with '/') resolved as RFC
+ * 3986 does, with a ".." at the root dropped: what a server that decodes
+ * first and then normalises (Python's, Go's) serves. A server that refuses
+ * such a path instead is safe either way. True when v had any.
+ */
+static bool
+l7_resolve_dots(struct os_buf *v)
+{
+	struct os_buf	 o = OS_BUF_INIT;
+	const char	*s = os_buf_str(v), *end = s + v->len, *slash;
+	size_t		 sl;
+	bool		 dots = false, last = false;
+	char		*prev;
+
+	while (s < end) {
+		s++;                            /* the '/' */
+		slash = memchr(s, '/', (size_t)(end - s));
+		sl = (size_t)((slash != NULL ? slash : end) - s);
+		last = slash == NULL;
+		if (sl == 1 && s[0] == '.') {
+			dots = true;
+		} else if (sl == 2 && s[0] == '.' && s[1] == '.') {
+			dots = true;
+			if (o.len > 0 && (prev = memrchr(o.data, '/', o.len)) != NULL)
+				o.len = (size_t)(prev - o.data);
+		} else {
+			os_buf_addc(&o, '/');
+			os_buf_add(&o, s, sl);
+			last = false;
+		}
+		s += sl;
+	}
+	if (o.len == 0 || (dots && last))
+		os_buf_addc(&o, '/');
+	if (dots) {
+		os_buf_reset(v);
+		os_buf_add(v, o.data, o.len);
+	}
+	os_buf_free(&o);
+	return dots;
+}
+
+/*
+ * The path spelt per `how`, normalised; NULL when it is the same path.
+ * *climbs: its decoded slashes made dot segments (it must be allowed as
+ * well as not denied).
+ */
 static char *
-l7_variant(const char *orig, int how)
+l7_variant(const char *orig, int how, bool *climbs)
 {
 	struct proxy_head_error	 e;
 	struct os_buf		 v = OS_BUF_INIT;
@@ -492,6 +540,7 @@ l7_variant(const char *orig, int how)
 	char			*canon = NULL;
 	bool			 esc;
 
+	*climbs = false;
 	for (p = orig; *p != '\0'; p++) {
 		if ((how & L7_V_SLASH) && l7_is_esc_slash(p)) {
 			os_buf_addc(&v, '/');
@@ -502,6 +551,7 @@ l7_variant(const char *orig, int how)
 		} else
 			os_buf_addc(&v, *p);
 	}
+	*climbs = l7_resolve_dots(&v);
 	if (proxy_head_canon_path(os_buf_str(&v), v.len, &canon, &esc, &e) < 0)
 		canon = NULL;
 	os_buf_free(&v);
@@ -521,6 +571,7 @@ l7_decide_variants(struct pconn *c, struct os_l7_request *r,
 	const char		*orig = r->path, *p;
 	char			*alt;
 	int			 have = 0, how;
+	bool			 climbs;
 
 	if (c->matcher == NULL) {
 		d->verdict = OS_L7_DENY;
@@ -536,12 +587,13 @@ l7_decide_variants(struct pconn *c, struct os_l7_request *r,
 			have |= L7_V_PARAMS;
 	}
 	for (how = 1; how <= (L7_V_SLASH | L7_V_PARAMS); how++) {
-		if ((how & have) != how || (alt = l7_variant(orig, how)) == NULL)
+		if ((how & have) != how ||
+		    (alt = l7_variant(orig, how, &climbs)) == NULL)
 			continue;
 		r->path = alt;
 		memset(&dv, 0, sizeof dv);
 		os_matcher_l7(c->matcher, &l4, &c->dec, r, &dv);
-		if (dv.by_deny_rule &&
+		if ((dv.by_deny_rule || climbs) &&
 		    l7_severity(dv.verdict) > l7_severity(d->verdict))
 			*d = dv;
 		r->path = orig;

@@ -210,6 +210,19 @@ t_like "deny rule: /public/x/..%2Fsecret/key is not let through" '^40[03] ' "" \
 	"GET /public/x/..%2Fsecret/key HTTP/1.1\r\n$H$CLOSE\r\n"
 t_like "deny rule: /public/x/..%5Csecret;p/key is not let through" '^40[03] ' "" \
 	"GET /public/x/..%5Csecret;p/key HTTP/1.1\r\n$H$CLOSE\r\n"
+# A decoded slash whose dot segments climb above the root: servers that
+# decode and then normalise (Python's, Go's) drop the extra "..", so
+# /public/..%2F..%2Fpublic/secret/key is /public/secret/key there.
+t_like "deny rule: /public/..%2F..%2Fpublic/secret/key is not let through" '^40[03] ' "" \
+	"GET /public/..%2F..%2Fpublic/secret/key HTTP/1.1\r\n$H$CLOSE\r\n"
+t_like "deny rule: /public/..%5C..%5Cpublic/secret/key is not let through" '^40[03] ' "" \
+	"GET /public/..%5C..%5Cpublic/secret/key HTTP/1.1\r\n$H$CLOSE\r\n"
+# Nor an allow widened: under /public/** a decoded-slash climb out of it
+# is the path it climbs to, which no rule allows.
+t_like "allow: /public/..%2Fprivate/x climbs out of /public/** and is not let through" '^40[03] ' "" \
+	"GET /public/..%2Fprivate/x HTTP/1.1\r\n$H$CLOSE\r\n"
+t_like "allow: /public/a/..%2F..%2F..%2Fzen is /zen, which is allowed: forwarded as it came" "^200 " "GET /public/a/..%2F..%2F..%2Fzen" \
+	"GET /public/a/..%2F..%2F..%2Fzen HTTP/1.1\r\n$H$CLOSE\r\n"
 t "an encoded slash outside the denied tree is still allowed, sent as it came" \
 	"200 ok GET /public/a%2Fb api.github.com${NL}closed" "GET /public/a%2Fb" \
 	"GET /public/a%2Fb HTTP/1.1\r\n$H$CLOSE\r\n"
