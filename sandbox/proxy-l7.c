@@ -798,6 +798,17 @@ l7_request_body(struct l7 *l)
 {
 	size_t	n = side_avail(&l->cli), take;
 
+	if (n == 0 && l->cli.eof) {
+		/* The agent stopped in the middle of the body. Both sides are
+		 * closed at once: the upstream must not wait on (or take) a
+		 * part for the whole, nor the tunnel sit to its idle timeout.
+		 * After a whole answer (an early 401, say) that is no fault. */
+		if (l->rs != L7S_IDLE)
+			pconn_log_l7_refusal(l->c, "bad_request",
+			    "the connection ended in the middle of a request body");
+		pconn_close(l->c);
+		return false;
+	}
 	if (!l->head_sent || n == 0 || l->up.wq > L7_WQ_HIGH)
 		return false;
 	if (l->req.body == PROXY_BODY_LENGTH) {
@@ -848,9 +859,14 @@ l7_response_head(struct l7 *l)
 	}
 	side_consume(&l->up, (size_t)end);
 	l->have_resp = true;
+	/* 100 Continue and friends; an HTTP/1.0 client would take one for
+	 * its answer, and must not be sent any (RFC 9110 15.2). */
+	if (l->resp.interim) {
+		if (l->req.version != 10)
+			side_sends(&l->cli, l->resp.rewritten);
+		return true;
+	}
 	side_sends(&l->cli, l->resp.rewritten);
-	if (l->resp.interim)
-		return true;             /* 100 Continue and friends */
 	if (l->resp.upgrade) {
 		l->rs = L7S_TUNNEL;
 		l->rq = L7R_TUNNEL;
@@ -888,7 +904,10 @@ l7_response_body(struct l7 *l)
 		break;
 	case PROXY_RESP_CLOSE:
 		take = n;
-		done = l->up.eof;
+		/* Over TLS only a close_notify ends such a body: a bare close
+		 * may be a truncation, and the agent must see it as one. */
+		done = l->up.eof && (l->up.tls == NULL ||
+		    tls_conn_closed_cleanly(l->up.tls));
 		break;
 	case PROXY_RESP_NONE:
 		done = true;
@@ -1248,6 +1267,12 @@ l7_process(struct l7 *l)
 		if (l->rs == L7S_IDLE && l->rq == L7R_HEAD && l->up.eof &&
 		    side_avail(&l->cli) == 0) {
 			/* The upstream closed an idle keep-alive connection. */
+			l7_finish(l);
+			break;
+		}
+		if (l->rs == L7S_IDLE && l->rq == L7R_BODY && l->up.eof) {
+			/* It answered early and closed: the rest of the body has
+			 * nowhere to go, and the agent has its answer. */
 			l7_finish(l);
 			break;
 		}

@@ -109,6 +109,19 @@ early() { hc -X POST -H 'Expect:' -H 'X-Standin-Early: 413' --data-binary @/sand
 is "forward $(early http://web.test/v1/chat), CONNECT $(early -p http://web.test/v1/chat)" \
 	"forward 413, CONNECT 413" "an upstream's early answer to an upload, then a reset, reaches the agent"
 sx "$sb" rm -f /sandbox/big
+# An agent that stops sending in the middle of a body, and an upstream
+# that answers early and closes while the body is still coming: the
+# tunnel ends at once, not at its 10-minute idle timeout (tunnel.py
+# would say "timeout" after 10 s).
+out=$(sb_tunnel "$sb" --plain --connect web.test:80 \
+	"POST /v1/chat HTTP/1.1\r\nHost: web.test\r\nContent-Length: 10\r\n\r\nabc" --shut)
+is "$out" "closed" "a request body the agent cuts short: the tunnel is closed at once"
+like "$(logs_wait "$sb" 'ended in the middle of a request body')" \
+	'l7_decision=refuse dst_host=web\.test .*error=bad_request detail="the connection ended in the middle of a request body"' \
+	"... and the refusal is logged"
+out=$(sb_tunnel "$sb" --plain --connect web.test:80 \
+	"POST /v1/chat HTTP/1.1\r\nHost: web.test\r\nX-Standin-Early: 401\r\nContent-Length: 100000\r\n\r\nabc")
+is "$out" "401 early${NL}closed" "an early answer and close while the body is still owed: the agent has it, and the tunnel ends"
 
 # The forward denial reads like the tunnel's.
 out=$(sx "$sb" sh -c 'curl -s -D - -o /tmp/fb -X POST -d x http://web.test/v1/messages; cat /tmp/fb')

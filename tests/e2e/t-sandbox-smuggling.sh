@@ -234,6 +234,23 @@ t "upgrade asked, 200 answered: the next request is still decided" "$Z${NL}403 p
 t "h2c upgrade: Upgrade and HTTP2-Settings are not passed on" "200 GET /head HTTP/1.1${NL}closed" "GET /head" \
 	"GET /head HTTP/1.1\r\n${H}Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nConnection: Upgrade, HTTP2-Settings, close\r\n\r\n"
 unlike "$(rec_bytes "$REC" "$LAST")" 'Upgrade|HTTP2-Settings' "h2c upgrade: the upstream saw neither field"
+# A body that runs to the close ends, over TLS, with the upstream's
+# close_notify; a bare close may be a truncation, and reaches the agent
+# as one (no close_notify from the proxy either).
+t "a body to the close, ended with close_notify: the agent has it whole" \
+	"200 until the close${NL}closed" "GET /public/close-body" \
+	"GET /public/close-body HTTP/1.1\r\n$H\r\n"
+t "a body to the close, cut by a bare close: the agent sees it cut" \
+	"200 cut short: until the close${NL}closed" "GET /bad/close-body" \
+	"GET /bad/close-body HTTP/1.1\r\n$H\r\n"
+# Interim answers (103 Early Hints) reach an HTTP/1.1 agent, never an
+# HTTP/1.0 one, which would take the first for its answer.
+t "an interim 103 is passed to an HTTP/1.1 agent" \
+	"103 ${NL}200 ok GET /public/interim api.github.com${NL}closed" "GET /public/interim" \
+	"GET /public/interim HTTP/1.1\r\n$H$CLOSE\r\n"
+t "an interim 103 is not passed to an HTTP/1.0 agent" \
+	"200 ok GET /public/interim api.github.com${NL}closed" "GET /public/interim" \
+	"GET /public/interim HTTP/1.0\r\n$H\r\n"
 t "a 101 nobody asked for: 502" "502 bad_upstream_response${NL}closed" "GET /bad/101" \
 	"GET /bad/101 HTTP/1.1\r\n$H\r\nGET /private/after-101 HTTP/1.1\r\n$H\r\n"
 t "a response with Content-Length and Transfer-Encoding: 502" "502 bad_upstream_response${NL}closed" "GET /bad/cl-te" \

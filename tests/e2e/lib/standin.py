@@ -219,6 +219,22 @@ class Handler(socketserver.BaseRequestHandler):
         if path == "/bad/nul":
             sock.sendall(b"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n")
             return False
+        if path.endswith("/interim"):
+            # Early hints first, whatever the request's version (a server
+            # must not send them to HTTP/1.0; the proxy must not pass them).
+            sock.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n")
+        if path.endswith("/close-body"):
+            # A body delimited by the close; over TLS the clean one ends
+            # with close_notify, the other with a bare TCP close.
+            sock.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+                         b"until the close\n")
+            if not path.startswith("/bad/") and isinstance(sock, ssl.SSLSocket):
+                sock.settimeout(2)
+                try:
+                    sock.unwrap()
+                except (ssl.SSLError, OSError):
+                    pass
+            return False
         if path == "/bad/101":
             sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
                          b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")

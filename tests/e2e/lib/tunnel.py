@@ -9,7 +9,9 @@ and what came back, one line per response.
                                 interpreted); a DATA of "--wait" waits for
                                 one more response before the next write,
                                 one of "--pause FILE" waits until FILE
-                                exists (30 s at most)
+                                exists (30 s at most), and "--shut" ends
+                                the agent's sending (shutdown SHUT_WR;
+                                --plain only) and reads on
   tunnel.py [OPTIONS] ws PATH TEXT
                                 a WebSocket upgrade to PATH; on 101, one
                                 masked text frame with TEXT, its echo read
@@ -25,7 +27,9 @@ and what came back, one line per response.
 
 Output: "CONNECT <status line>" when the CONNECT is refused, then for
 each response "CODE SUMMARY" (SUMMARY: the "error" of a JSON body, else
-the body's first line, at most 70 characters), "echo TEXT" for a
+the body's first line, at most 70 characters; for a body that runs to
+the close, "cut short: ..." when the connection ended in an error, such
+as TLS without close_notify), "echo TEXT" for a
 WebSocket echo, and last "closed" (the proxy ended the connection) or
 "timeout" (nothing for 10 s); "tls handshake failed: REASON" when the
 TLS handshake with the proxy does not complete.
@@ -49,6 +53,7 @@ class Reader:
     def __init__(self, s):
         self.s = s
         self.buf = b""
+        self.unclean = False    # ended by an error (no close_notify, a reset)
 
     def fill(self):
         try:
@@ -56,6 +61,7 @@ class Reader:
         except (ConnectionError, ssl.SSLError, OSError) as e:
             if isinstance(e, socket.timeout):
                 raise
+            self.unclean = True
             raise Eof()
         if not d:
             raise Eof()
@@ -111,6 +117,9 @@ def response(r):
                 r.fill()
         except Eof:
             body, r.buf = r.buf, b""
+            if r.unclean:
+                return code, "cut short: " + \
+                    body.decode("latin-1").split("\n", 1)[0].strip()[:40]
     text = body.decode("latin-1")
     if "json" in hdrs.get("content-type", ""):
         try:
@@ -159,6 +168,9 @@ def main():
                 return 0
             if "--plain" not in flags:
                 ctx = ssl.create_default_context(cafile=opts["--cafile"])
+                # A close without close_notify is an error to report,
+                # not an end of stream (Debian's default ignores it).
+                ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
                 try:
                     s = ctx.wrap_socket(s, server_hostname=host)
                 except (ssl.SSLError, ConnectionError, OSError) as e:
@@ -204,6 +216,11 @@ def main():
             if a == "--wait":
                 code, summary = response(r)
                 emit("%d %s" % (code, summary))
+                continue
+            if a == "--shut":
+                if isinstance(s, ssl.SSLSocket):
+                    sys.exit("tunnel.py: --shut needs --plain")
+                s.shutdown(socket.SHUT_WR)
                 continue
             try:
                 s.sendall(unescape(a))
