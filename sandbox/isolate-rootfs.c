@@ -242,10 +242,12 @@ rootfs_dev(const char *root, struct os_error *err)
 		free(q);
 	}
 	if (rc == 0) {
+		/* max: every devpts instance counts against the host's
+		 * kernel.pty.max; one sandbox must not take them all. */
 		q = xprintf("%s/pts", dev);
 		if (mkdir(q, 0755) < 0 ||
 		    mount("devpts", q, "devpts", MS_NOSUID | MS_NOEXEC,
-		    "newinstance,ptmxmode=0666,mode=0620") < 0)
+		    "newinstance,ptmxmode=0666,mode=0620,max=256") < 0)
 			rc = os_error_set(err, -errno, "devpts: %s", strerror(errno));
 		free(q);
 	}

@@ -31,6 +31,9 @@ static scmp_filter_ctx	sc_ctx;
 
 static const char *const sc_denied[] = {
 	"ptrace", "process_vm_readv", "process_vm_writev",
+	/* Another process's descriptors and memory, ptrace's way round:
+	 * a socket taken from an allowed binary would pass for its. */
+	"pidfd_getfd", "process_madvise",
 	"mount", "umount", "umount2", "pivot_root", "chroot",
 	"move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
 	"mount_setattr",
@@ -111,9 +114,15 @@ iso_seccomp_prepare(const IsoSetup *s, struct os_error *err)
 		c[1] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW);
 		rc = sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), "socket", 2, c, err);
 	}
-	/* Typing into the terminal of whoever shares it. */
+	/* Typing into the terminal of whoever shares it, and the console's
+	 * selection and paste. The kernel reads the command as 32 bits:
+	 * the comparison must too, or TIOCSTI | 1 << 32 gets through. */
 	if (rc == 0) {
-		c[0] = SCMP_A1(SCMP_CMP_EQ, TIOCSTI);
+		c[0] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI);
+		rc = sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), "ioctl", 1, c, err);
+	}
+	if (rc == 0) {
+		c[0] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX);
 		rc = sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), "ioctl", 1, c, err);
 	}
 	if (rc != 0) {

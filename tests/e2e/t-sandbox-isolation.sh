@@ -1,7 +1,9 @@
 #!/bin/bash
 # A real sandbox, tried with what an unprivileged agent could otherwise
 # do: it runs as the sandbox user under seccomp (mode 2), cannot make
-# namespaces, use clone3, io_uring, userfaultfd or ptrace; Landlock
+# namespaces, use clone3, io_uring, userfaultfd, ptrace or pidfd_getfd,
+# nor type into a terminal (TIOCSTI, however spelt), nor take more than
+# 256 of the host's ptys; Landlock
 # refuses a write the file permissions would allow; the host's state
 # directory and other sandboxes are not there; the sandbox token's bytes
 # are nowhere the agent can read; hard_requirement works on this kernel.
@@ -34,14 +36,32 @@ like "$out" 'Operation not permitted' "unshare(CLONE_NEWNET) is refused"
 # Raw system calls: the result and errno, as the kernel reports them.
 SYSCALL='import ctypes, sys
 libc = ctypes.CDLL(None, use_errno=True)
-nr = int(sys.argv[1]); args = [int(x) for x in sys.argv[2:]]
-r = libc.syscall(nr, *args)
+libc.syscall.restype = ctypes.c_long
+nr = int(sys.argv[1]); args = [ctypes.c_long(int(x, 0)) for x in sys.argv[2:]]
+r = libc.syscall(ctypes.c_long(nr), *args)
 print(r, ctypes.get_errno())'
 sc() { os sandbox exec -n "$a" -- python3 -c "$SYSCALL" "$@" 2>&1; }
 is "$(sc 435 0 0)" "-1 38" "clone3 answers ENOSYS (38)"
 is "$(sc 425 1 0)" "-1 1" "io_uring_setup is refused with EPERM"
 is "$(sc 323 0)" "-1 1" "userfaultfd is refused with EPERM"
 is "$(sc 321 0 0 0)" "-1 1" "bpf is refused with EPERM"
+# With no filter, fd -1 would answer EBADF (9): EPERM is the filter's.
+is "$(sc 438 -1 0 0)" "-1 1" "pidfd_getfd (another process's descriptors) is refused with EPERM"
+is "$(sc 440 -1 0 0 0 0)" "-1 1" "process_madvise is refused with EPERM"
+is "$(sc 16 -1 0x5412 0)" "-1 1" "ioctl TIOCSTI (typing into a shared terminal) is refused with EPERM"
+is "$(sc 16 -1 0x100005412 0)" "-1 1" "... also with bits above the 32 the kernel reads set"
+is "$(sc 16 -1 0x541C 0)" "-1 1" "ioctl TIOCLINUX is refused with EPERM"
+is "$(sc 16 -1 0x5413 0)" "-1 9" "other ioctls reach the kernel (TIOCGWINSZ on fd -1: EBADF)"
+out=$(py 'import os
+n = 0
+fds = []
+try:
+    while n < 5000:
+        fds += os.openpty()
+        n += 1
+except OSError as e:
+    print(n, e.errno)')
+is "$out" "256 28" "the sandbox's own devpts holds 256 terminals, not the host's whole pty.max"
 
 out=$(py 'import ctypes, os, time
 libc = ctypes.CDLL(None, use_errno=True)
