@@ -64,6 +64,10 @@ static const struct gw_setting_def gw_settings[] = {
 	{ "sandbox_log_level", GW_SETTING_STRING,
 	  N_("least severe level a sandbox sends to the gateway"),
 	  "info", false, log_levels, 0, 0 },
+	{ "sandbox_log_file_mb", GW_SETTING_INT,
+	  N_("size in MiB at which a sandbox's /var/log/openshell.log is rotated "
+	  "(one older file is kept)"),
+	  "64", false, NULL, 1, 65536 },
 };
 
 const struct gw_setting_def *

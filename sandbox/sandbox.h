@@ -143,6 +143,8 @@ void	 sup_logf(struct sup *, enum os_log_level, const char *target,
 	     const char *fmt, ...) OS_PRINTF(4, 5);
 /* The least severe level pushed to the gateway (setting sandbox_log_level). */
 void	 sup_log_set_push_level(struct sup *, const char *level);
+/* The size at which the log file is rotated to openshell.log.1. */
+void	 sup_log_set_file_max(struct sup *, uint64_t bytes);
 void	 sup_log_close(struct sup *);     /* stop the timer, close the file */
 void	 sup_log_free(struct sup *);      /* after the loop ended */
 

@@ -156,8 +156,9 @@ compile_policy(struct sup *s, const SupPbConfig *cfg, struct os_matcher **out,
 	return 0;
 }
 
-static const char *
-config_setting_string(const SupPbConfig *cfg, const char *key)
+/* The value of a setting of the config, when it is of the kind asked. */
+static const Openshell__Sandbox__V1__SettingValue *
+config_setting(const SupPbConfig *cfg, const char *key, int value_case)
 {
 	size_t	i;
 
@@ -165,11 +166,29 @@ config_setting_string(const SupPbConfig *cfg, const char *key)
 		if (strcmp(cfg->settings[i]->key, key) == 0 &&
 		    cfg->settings[i]->value != NULL &&
 		    cfg->settings[i]->value->value != NULL &&
-		    cfg->settings[i]->value->value->value_case ==
-		    OPENSHELL__SANDBOX__V1__SETTING_VALUE__VALUE_STRING_VALUE)
-			return cfg->settings[i]->value->value->string_value;
+		    (int)cfg->settings[i]->value->value->value_case == value_case)
+			return cfg->settings[i]->value->value;
 	}
 	return NULL;
+}
+
+static const char *
+config_setting_string(const SupPbConfig *cfg, const char *key)
+{
+	const Openshell__Sandbox__V1__SettingValue *v = config_setting(cfg, key,
+	    OPENSHELL__SANDBOX__V1__SETTING_VALUE__VALUE_STRING_VALUE);
+
+	return v != NULL ? v->string_value : NULL;
+}
+
+/* -1 when the setting is absent or not an integer. */
+static int64_t
+config_setting_int(const SupPbConfig *cfg, const char *key)
+{
+	const Openshell__Sandbox__V1__SettingValue *v = config_setting(cfg, key,
+	    OPENSHELL__SANDBOX__V1__SETTING_VALUE__VALUE_INT_VALUE);
+
+	return v != NULL ? v->int_value : -1;
 }
 
 void
@@ -180,8 +199,12 @@ sup_apply_config(struct sup *s, const SupPbConfig *cfg)
 	const char		*level;
 	bool			 permissive;
 
+	int64_t			 mb;
+
 	if ((level = config_setting_string(cfg, "sandbox_log_level")) != NULL)
 		sup_log_set_push_level(s, level);
+	if ((mb = config_setting_int(cfg, "sandbox_log_file_mb")) > 0)
+		sup_log_set_file_max(s, (uint64_t)mb << 20);
 
 	permissive = cfg->permissive != NULL && cfg->permissive->enabled;
 	if (s->proxy != NULL)

@@ -6,9 +6,11 @@
  * oldest are dropped first and the drop is itself logged. A push the
  * gateway could not store (its disk is full) is sent again, less and less
  * often; lines the file could not take are counted, and said in it once
- * it takes lines again.
+ * it takes lines again. The file is rotated at a size (one older kept).
  */
 #include "config.h"
+
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,9 @@
 #define LOG_FLUSH_MS 100
 #define LOG_RETRY_MAX_MS 5000
 #define LOG_FILE_BUF (64 * 1024)
+/* The file is rotated at this size (setting sandbox_log_file_mb): it is
+ * on the host's disk, and a DNS flood alone writes megabytes a second. */
+#define LOG_FILE_MAX_DEFAULT ((uint64_t)64 << 20)
 
 struct sup_log_entry {
 	int64_t			 ts_ms;
@@ -45,6 +50,9 @@ struct sup_log_entry {
 
 struct sup_log {
 	int			 fd;
+	char			*path;        /* <dir>/log/openshell.log */
+	uint64_t		 file_size;
+	uint64_t		 file_max;    /* rotated beyond this */
 	struct os_buf		 file;       /* lines not yet written to fd */
 	struct sup_log_entry	*q;          /* ring */
 	size_t			 head;
@@ -184,10 +192,49 @@ log_file_note(struct sup_log *l, struct os_buf *kv)
 }
 
 /*
+ * openshell.log becomes openshell.log.1 (replacing the one before) and a
+ * new file starts, its first line saying so (into prefix). If the new
+ * file cannot be made, the old one stays where it was.
+ */
+static void
+log_file_rotate(struct sup_log *l, int64_t ts, struct os_buf *prefix)
+{
+	struct os_buf	 note = OS_BUF_INIT;
+	char		*old, num[24];
+	int		 fd = -1;
+
+	old = xprintf("%s.1", l->path);
+	if (rename(l->path, old) < 0) {
+		free(old);
+		return;
+	}
+	if ((fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0644)) < 0) {
+		(void)rename(old, l->path);
+		free(old);
+		return;
+	}
+	close(l->fd);
+	l->fd = fd;
+	l->file_size = 0;
+	l->file_midline = false;
+	snprintf(num, sizeof num, "%llu",
+	    (unsigned long long)(l->file_max >> 20));
+	os_buf_kv(&note, "event", "log_file_rotated");
+	os_buf_kv(&note, "previous", "/var/log/openshell.log.1");
+	os_buf_kv(&note, "max_mb", num);
+	log_format_file(l, prefix, ts, OS_LOG_INFO, "supervisor",
+	    os_buf_str(&note));
+	os_buf_free(&note);
+	free(old);
+}
+
+/*
  * Written out on the flush timer, or sooner when much is waiting: one
- * write(2) per batch, not per decision line. When writes fail (a full
- * disk), the lines are counted and the gateway is told once; the file
- * is told how many it missed when it takes lines again.
+ * write(2) per batch, not per decision line, rotated at file_max. When
+ * writes fail (a full disk), the lines are counted and the gateway is
+ * told once; the file is told how many it missed when it takes lines
+ * again.
  */
 static void
 log_file_flush(struct sup *s)
@@ -203,17 +250,23 @@ log_file_flush(struct sup *s)
 		os_buf_reset(&l->file);
 		return;
 	}
+	if (l->file_max > 0 && l->file_size > 0 &&
+	    l->file_size + l->file.len > l->file_max)
+		log_file_rotate(l, ts, &all);
 	if (l->file_lost > 0) {
 		log_file_note(l, &note);
 		if (l->file_midline)
 			os_buf_addc(&all, '\n');
 		log_format_file(l, &all, ts, OS_LOG_WARN, "supervisor",
 		    os_buf_str(&note));
+	}
+	if (all.len > 0) {
 		os_buf_add(&all, l->file.data, l->file.len);
 		out = &all;
 	}
 	pre = out->len - l->file.len;
 	rc = log_write_all(l->fd, out->data, out->len, &done);
+	l->file_size += done;
 	if (rc == 0) {
 		if (l->file_lost > 0)
 			log_queue(s, ts, OS_LOG_WARN, "supervisor",
@@ -261,6 +314,7 @@ int
 sup_log_open(struct sup *s, struct os_error *err)
 {
 	struct sup_log	*l;
+	struct stat	 st;
 	char		*dir, *path;
 	int		 rc;
 
@@ -268,6 +322,7 @@ sup_log_open(struct sup *s, struct os_error *err)
 	l->q = xcalloc(LOG_QUEUE_MAX, sizeof *l->q);
 	l->push_level = OS_LOG_INFO;
 	l->fd = -1;
+	l->file_max = LOG_FILE_MAX_DEFAULT;
 	s->log = l;
 	dir = sup_path(s, "log");
 	/* Agents may read their own log (it is their /var/log). */
@@ -277,7 +332,9 @@ sup_log_open(struct sup *s, struct os_error *err)
 	if (rc == 0 && (l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND |
 	    O_CLOEXEC, 0644)) < 0)
 		rc = os_error_set(err, -errno, "%s: %s", path, strerror(errno));
-	free(path);
+	if (rc == 0 && fstat(l->fd, &st) == 0)
+		l->file_size = (uint64_t)st.st_size;
+	l->path = path;
 	return rc;
 }
 
@@ -494,6 +551,13 @@ sup_log_set_push_level(struct sup *s, const char *level)
 }
 
 void
+sup_log_set_file_max(struct sup *s, uint64_t bytes)
+{
+	if (s->log != NULL)
+		s->log->file_max = bytes;
+}
+
+void
 sup_log_close(struct sup *s)
 {
 	struct sup_log	*l = s->log;
@@ -520,6 +584,7 @@ sup_log_free(struct sup *s)
 		return;
 	log_drop_front(l, l->len);
 	free(l->refused_why);
+	free(l->path);
 	os_buf_free(&l->file);
 	free(l->q);
 	free(l);

@@ -115,4 +115,25 @@ like "$(grep -F event=log_file_dropped <<<"$all")" "count=$lost " \
 check "room again: policy set works" quiet os policy set "$sb" --policy "$TH_DIR/p2.yaml" --wait
 is "$(th_gw_pid)" "$gw" "room again: the gateway never restarted"
 
+# --- the sandbox's own file is rotated at a size --------------------------
+# (sandbox_log_file_mb; 64 by default): a flood of denials alone would
+# fill the disk again.
+quiet os settings set sandbox_log_file_mb 1 --sandbox "$sb" || bail "settings set sandbox_log_file_mb"
+sleep 1   # the setting reaches the supervisor on its watch stream
+out=$(os sandbox exec "$sb" -- python3 /sandbox/client.py flood rotate.test:443 12000 2>&1)
+is "$out" "denied 12000" "12000 denials (about 2.5 MB of log lines)"
+os sandbox exec "$sb" -- python3 /sandbox/client.py connect last-rotate.test:443 >/dev/null 2>&1
+th_wait 5 grep -qs 'dst_host=last-rotate\.test' "$filelog"
+size=$(stat -c %s "$filelog")
+size1=$(stat -c %s "$filelog.1" 2>/dev/null || echo 0)
+check "the file was rotated at 1 MiB: openshell.log ($size bytes) and openshell.log.1 ($size1) each at most 1 MiB" \
+	test "$size" -le 1048576 -a "$size1" -le 1048576 -a "$size1" -gt 900000
+like "$(head -n 1 "$filelog")" \
+	'info +supervisor: event=log_file_rotated previous=/var/log/openshell\.log\.1 max_mb=1$' \
+	"the new file's first line says where the older lines went"
+check "the newest line is in the new file" grep -q 'dst_host=last-rotate\.test' "$filelog"
+is "$(os sandbox exec "$sb" -- sh -c 'ls /var/log/openshell.log*' 2>&1 | tr '\n' ' ')" \
+	"/var/log/openshell.log /var/log/openshell.log.1 " "inside, the agent's /var/log has the file and the older one"
+like "$(logs | tail -n 3)" 'dst_host=last-rotate\.test' "the gateway has the lines all the same, in its own ring"
+
 done_testing

@@ -103,7 +103,7 @@ err() {  # err DESC WANT_RC WANT_OUTPUT CMD...
 	is "$got" "$rc" "$d: exit $rc"
 	is "$out" "$want" "$d: message"
 }
-known="approval_mode, draft_expiry, draft_pending_cap, draft_rejection_backoff, draft_backoff_duration, permissive_allowed, permissive_max_ttl, permissive_default_ttl, policy_advisor, policy_advisor_mode, inference_endpoint, inference_model, log_ring_lines, sandbox_log_level"
+known="approval_mode, draft_expiry, draft_pending_cap, draft_rejection_backoff, draft_backoff_duration, permissive_allowed, permissive_max_ttl, permissive_default_ttl, policy_advisor, policy_advisor_mode, inference_endpoint, inference_model, log_ring_lines, sandbox_log_level, sandbox_log_file_mb"
 err "unknown key (set)" 1 "openshell: setting_key: unknown setting 'no_such' (known: $known)" settings set no_such 1
 err "unknown key (unset)" 1 "openshell: setting_key: unknown setting 'no_such' (known: $known)" settings unset no_such
 err "unknown key (get)" 1 "openshell: unknown setting 'no_such' (see 'openshell settings list')" settings get no_such
