@@ -30,10 +30,21 @@ typedef Openshell__Supervisor__V1__Event	ZEvent;
 
 extern char	**environ;
 
+/*
+ * An agent process. Until it has exec'd, errfd is open and the init
+ * waits on it in its poll loop, never in a blocking read: between its
+ * setresuid and its exec the process is the agent's to stop (SIGSTOP),
+ * and the init must go on serving the others. One that has not exec'd
+ * by the deadline is killed and reported as failed to start.
+ */
 struct zproc {
 	uint64_t	id;
 	pid_t		pid;
+	int		errfd;      /* -1 once it has exec'd */
+	int64_t		deadline;   /* os_mono_ms, while errfd is open */
 };
+
+#define Z_EXEC_TIMEOUT_MS 30000
 
 static struct zproc	*zprocs;
 static size_t		 nzprocs;
@@ -154,33 +165,93 @@ fail:
 }
 
 static void
-z_spawn(int fd, const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
-    int *fds, size_t nfds)
+z_send_spawned(int fd, uint64_t id, pid_t pid, int code, const char *error)
 {
 	ZEvent					ev = OPENSHELL__SUPERVISOR__V1__EVENT__INIT;
 	Openshell__Supervisor__V1__Spawned	sd =
 	    OPENSHELL__SUPERVISOR__V1__SPAWNED__INIT;
-	char					msg[1200];
-	ssize_t					n;
-	size_t					i;
-	pid_t					pid;
-	int					ep[2];
 
-	sd.id = sp->id;
+	sd.id = id;
+	sd.pid = error == NULL ? pid : 0;
+	sd.exit_code = error != NULL ? code : 0;
+	sd.error = (char *)error;
 	ev.msg_case = OPENSHELL__SUPERVISOR__V1__EVENT__MSG_SPAWNED;
 	ev.spawned = &sd;
+	z_send(fd, &ev, NULL, 0);
+}
+
+/*
+ * zprocs[i]'s errfd has something to say: EOF after its exec, else a
+ * status and a message. Reports it; a process that failed to start is
+ * forgotten (it exits 127 or so, and reaping it reports nothing more).
+ * Returns whether it started.
+ */
+static bool
+z_spawn_done(int fd, size_t i)
+{
+	struct zproc	*zp = &zprocs[i];
+	char		 msg[1200];
+	ssize_t		 n;
+
+	do
+		n = read(zp->errfd, msg, sizeof msg - 1);
+	while (n < 0 && errno == EINTR);
+	close(zp->errfd);
+	zp->errfd = -1;
+	if (n <= 0) {
+		z_send_spawned(fd, zp->id, zp->pid, 0, NULL);
+		return true;
+	}
+	msg[n] = '\0';
+	z_send_spawned(fd, zp->id, 0, (unsigned char)msg[0], n > 1 ? msg + 1 :
+	    _("cannot start the process"));
+	zprocs[i] = zprocs[--nzprocs];
+	return false;
+}
+
+/* Spawns past their deadline: killed, and reported as not started. */
+static void
+z_spawn_expire(int fd, int64_t now)
+{
+	size_t	i = 0;
+
+	while (i < nzprocs) {
+		struct zproc	*zp = &zprocs[i];
+
+		if (zp->errfd < 0 || now < zp->deadline) {
+			i++;
+			continue;
+		}
+		kill(zp->pid, SIGKILL);
+		close(zp->errfd);
+		z_send_spawned(fd, zp->id, 0, 126,
+		    _("the process did not start within 30 seconds (it was "
+		    "stopped before its exec); it was killed"));
+		zprocs[i] = zprocs[--nzprocs];
+	}
+}
+
+static void
+z_spawn(int fd, const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
+    int *fds, size_t nfds)
+{
+	const char	*error = NULL;
+	size_t		 i;
+	pid_t		 pid;
+	int		 ep[2];
+
 	if (sp->n_argv == 0) {
-		sd.error = (char *)_("no command given");
+		error = _("no command given");
 		goto out;
 	}
 	if (pipe2(ep, O_CLOEXEC) < 0) {
-		sd.error = strerror(errno);
+		error = strerror(errno);
 		goto out;
 	}
 	if ((pid = fork()) < 0) {
 		close(ep[0]);
 		close(ep[1]);
-		sd.error = strerror(errno);
+		error = strerror(errno);
 		goto out;
 	}
 	if (pid == 0) {
@@ -189,27 +260,18 @@ z_spawn(int fd, const IsoSetup *s, const Openshell__Supervisor__V1__Spawn *sp,
 		z_child(s, sp, fds, nfds, ep[1]);
 	}
 	close(ep[1]);
-	do
-		n = read(ep[0], msg, sizeof msg - 1);
-	while (n < 0 && errno == EINTR);
-	close(ep[0]);
-	if (n > 0) {
-		msg[n] = '\0';
-		sd.exit_code = (unsigned char)msg[0];
-		sd.error = n > 1 ? msg + 1 :
-		    (char *)_("cannot start the process");
-		/* The child exits 127; reaping it reports nothing further. */
-	} else {
-		sd.pid = pid;
-		zprocs = xreallocarray(zprocs, nzprocs + 1, sizeof *zprocs);
-		zprocs[nzprocs].id = sp->id;
-		zprocs[nzprocs].pid = pid;
-		nzprocs++;
-	}
+	/* Spawned goes when ep[0] says how the exec went (z_spawn_done). */
+	zprocs = xreallocarray(zprocs, nzprocs + 1, sizeof *zprocs);
+	zprocs[nzprocs].id = sp->id;
+	zprocs[nzprocs].pid = pid;
+	zprocs[nzprocs].errfd = ep[0];
+	zprocs[nzprocs].deadline = os_mono_ms() + Z_EXEC_TIMEOUT_MS;
+	nzprocs++;
 out:
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
-	z_send(fd, &ev, NULL, 0);
+	if (error != NULL)
+		z_send_spawned(fd, sp->id, 0, 0, error);
 }
 
 static void
@@ -243,6 +305,9 @@ z_reap(int fd)
 		}
 		if (i == nzprocs)
 			continue;       /* an orphan we adopted as init */
+		/* Its exec's outcome first: dead, it holds errfd no more. */
+		if (zprocs[i].errfd >= 0 && !z_spawn_done(fd, i))
+			continue;
 		ex.id = zprocs[i].id;
 		if (WIFSIGNALED(status)) {
 			ex.signal = WTERMSIG(status);
@@ -282,7 +347,7 @@ z_init(int fd, IsoSetup *s, int init_pid)
 	Openshell__Supervisor__V1__Ready	 rd = OPENSHELL__SUPERVISOR__V1__READY__INIT;
 	struct iso_notes			 notes;
 	struct os_error				 err;
-	struct pollfd				 pfd[2];
+	struct pollfd				*pfd = NULL;
 	sigset_t				 mask;
 	ProtobufCMessage			*m;
 	ZReq					*req;
@@ -324,15 +389,45 @@ z_init(int fd, IsoSetup *s, int init_pid)
 	iso_notes_free(&notes);
 
 	for (;;) {
+		int64_t	now, wait = -1;
+		size_t	np = 2, i;
+
+		pfd = xreallocarray(pfd, nzprocs + 2, sizeof *pfd);
 		pfd[0].fd = fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sfd;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) < 0) {
+		now = os_mono_ms();
+		for (i = 0; i < nzprocs; i++) {
+			if (zprocs[i].errfd < 0)
+				continue;
+			pfd[np].fd = zprocs[i].errfd;
+			pfd[np].events = POLLIN;
+			pfd[np].revents = 0;
+			np++;
+			if (wait < 0 || zprocs[i].deadline - now < wait)
+				wait = zprocs[i].deadline > now ?
+				    zprocs[i].deadline - now : 0;
+		}
+		if (poll(pfd, (nfds_t)np, (int)wait) < 0) {
 			if (errno == EINTR)
 				continue;
 			z_shutdown(s);
 		}
+		/* Spawns whose exec is done (or failed), by their errfd. */
+		for (i = 2; i < np; i++) {
+			size_t	j;
+
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			for (j = 0; j < nzprocs; j++) {
+				if (zprocs[j].errfd == pfd[i].fd) {
+					z_spawn_done(fd, j);
+					break;
+				}
+			}
+		}
+		z_spawn_expire(fd, os_mono_ms());
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -353,7 +448,7 @@ z_init(int fd, IsoSetup *s, int init_pid)
 				z_signal(req->signal);
 				break;
 			default:
-				for (size_t i = 0; i < nfds; i++)
+				for (i = 0; i < nfds; i++)
 					close(fds[i]);
 				break;
 			}

@@ -162,4 +162,56 @@ else
 	skip "the sandbox token is not in the logs" "no token"
 fi
 
+# --- A process the agent stops before its exec holds up nobody ----------
+# Between its setresuid and its exec a new process is the agent's, which
+# may SIGSTOP it there. The sandbox's init must go on serving the other
+# execs, and gives up on that one after 30 s.
+os sandbox exec "$a" -- sh -c 'cat > /sandbox/stopper.py' <<'EOF'
+import os, signal, sys, time
+me, parent = os.getpid(), os.getppid()
+t0 = time.time()
+while time.time() - t0 < 60:
+    last = int(open("/proc/loadavg").read().split()[-1])
+    for pid in range(last - 1, last + 3):
+        if pid <= 1 or pid in (me, parent):
+            continue
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except OSError:
+            continue
+        # Before its exec it is not dumpable (it changed uid): its exe
+        # cannot be read. After, it is an ordinary process: let it go.
+        try:
+            os.readlink("/proc/%d/exe" % pid)
+        except PermissionError:
+            print("stopped", pid, flush=True)
+            sys.exit(0)
+        except OSError:
+            pass
+        os.kill(pid, signal.SIGCONT)
+EOF
+os sandbox exec -n "$a" -- sh -c 'setsid python3 /sandbox/stopper.py >/sandbox/stopper.out 2>&1 </dev/null &'
+# Read from the host: an exec to read it would be one more to catch.
+stopper_out=$OPENSHELL_STATE_DIR/sandboxes/$(th_sb_field "$a" .id)/work/stopper.out
+hit=
+for i in $(seq 1 60); do
+	timeout 50 "$OS_CLI" sandbox exec -n "$a" -- true >"$TH_DIR/stopped.$i" 2>&1 &
+	th_track_pid $!
+	sleep 0.2
+	if grep -qs '^stopped' "$stopper_out"; then
+		hit=$i
+		break
+	fi
+done
+if [ -n "$hit" ]; then
+	out=$(timeout 10 "$OS_CLI" sandbox exec -n "$a" -- echo alive 2>&1; echo "rc=$?")
+	is "$out" "alive${NL}rc=0" "with one process stopped before its exec, other execs still run"
+	th_wait 45 sh -c "grep -qs 'did not start' '$TH_DIR'/stopped.*"
+	like "$(cat "$TH_DIR"/stopped.*)" "did not start within 30 seconds \\(it was stopped before its exec\\); it was killed" \
+		"... and the stopped one is given up on after 30 s, saying why"
+else
+	skip "with one process stopped before its exec, other execs still run" "the agent's stopper caught no process before its exec in 60 tries"
+	skip "... and the stopped one is given up on after 30 s" "no process was caught"
+fi
+
 done_testing
