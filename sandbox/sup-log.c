@@ -309,7 +309,6 @@ log_write_file(struct sup *s, int64_t ts, enum os_log_level level,
 		log_file_flush(s);
 }
 
-
 int
 sup_log_open(struct sup *s, struct os_error *err)
 {

@@ -179,15 +179,23 @@ while time.time() - t0 < 60:
             os.kill(pid, signal.SIGSTOP)
         except OSError:
             continue
-        # Before its exec it is not dumpable (it changed uid): its exe
-        # cannot be read. After, it is an ordinary process: let it go.
-        try:
-            os.readlink("/proc/%d/exe" % pid)
-        except PermissionError:
+        # Once it has stopped (on its way back to user space: an exec
+        # under way is done by then), its name says where it is: still
+        # the init's before its exec. After, it is the agent's own
+        # program, which is let go.
+        name = ""
+        for _ in range(200):
+            try:
+                st = open("/proc/%d/stat" % pid).read()
+            except OSError:
+                break
+            name = st[st.index("(") + 1:st.rindex(")")]
+            if st.rsplit(")", 1)[1].split()[0] == "T":
+                break
+            time.sleep(0.001)
+        if name.startswith("openshell-sandb"):
             print("stopped", pid, flush=True)
             sys.exit(0)
-        except OSError:
-            pass
         os.kill(pid, signal.SIGCONT)
 EOF
 os sandbox exec -n "$a" -- sh -c 'setsid python3 /sandbox/stopper.py >/sandbox/stopper.out 2>&1 </dev/null &'
@@ -206,7 +214,8 @@ done
 if [ -n "$hit" ]; then
 	out=$(timeout 10 "$OS_CLI" sandbox exec -n "$a" -- echo alive 2>&1; echo "rc=$?")
 	is "$out" "alive${NL}rc=0" "with one process stopped before its exec, other execs still run"
-	th_wait 45 sh -c "grep -qs 'did not start' '$TH_DIR'/stopped.*"
+	th_wait 45 sh -c "grep -qs 'did not start' '$TH_DIR'/stopped.*" ||
+		diag "stopper: $(cat "$stopper_out"); tries: $hit; outputs: $(cat "$TH_DIR"/stopped.* | head -5); stopped processes: $(ps -eo pid,stat,user,etime,args | awk '$2 ~ /^T/' | head -5)"
 	like "$(cat "$TH_DIR"/stopped.*)" "did not start within 30 seconds \\(it was stopped before its exec\\); it was killed" \
 		"... and the stopped one is given up on after 30 s, saying why"
 else
