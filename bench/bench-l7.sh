@@ -156,6 +156,10 @@ os sandbox create --name "$NAME" --detach --policy "$TH_DIR/policy.yaml" \
 	>"$TH_DIR/create.out" 2>&1 || fail "sandbox create failed: $(cat "$TH_DIR/create.out")"
 os sandbox exec "$NAME" -- sh -c "cat > $SLOAD && chmod 755 $SLOAD" <"$LOAD" ||
 	fail "cannot copy the load generator into the sandbox"
+# Every decision line stays in the sandbox's file (rotated at 64 MiB by
+# default), to be counted against the answers at the end.
+os settings set sandbox_log_file_mb 65536 --sandbox "$NAME" >/dev/null ||
+	fail "cannot set sandbox_log_file_mb"
 sup_pid=$(os sandbox get "$NAME" --json 2>/dev/null |
 	sed -n 's/.*"supervisor_pid": *\([0-9][0-9]*\).*/\1/p' | head -n 1)
 [ -n "$sup_pid" ] || echo "bench-l7: no supervisor pid from 'sandbox get --json'; the relay's CPU is not measured"
@@ -306,7 +310,7 @@ for w in $hs_wheres; do line+=" $w=${hs_resumed[$w]}"; done
 echo "$line (upstream handshakes that resumed a TLS session / all; the client's own handshake is always full)"
 # Every request answered through the relay was decided and logged first
 # (the sandbox's own log file: the gateway's copy may be thinned).
-decided=$(cat "$GW"/sandboxes/*/log/openshell.log 2>/dev/null | grep -c 'l7_decision=allow')
+decided=$(cat "$GW"/sandboxes/*/log/openshell.log* 2>/dev/null | grep -c 'l7_decision=allow')
 echo "relay: $decided L7 decisions logged for $relay_done answered requests$([ "$decided" -ge "$relay_done" ] || echo ' (FEWER: not every request was decided?)')"
 echo "ratio l7_handshake_vs_direct: $(ratio "${hs_rate[relay]}" "${hs_rate[direct]}") (relay ${hs_rate[relay]} conn/s, direct ${hs_rate[direct]} conn/s)"
 echo "target: relay >= 40% of direct keep-alive req/s (ratio l7_vs_direct >= 0.40; ~0.50 is the ceiling)"
