@@ -243,8 +243,9 @@ void	 gw_rpc_policy_status(struct os_rpc_call *, const ProtobufCMessage *, void 
 void	 gw_rpc_list_policies(struct os_rpc_call *, const ProtobufCMessage *, void *);
 void	 gw_rpc_report_status(struct os_rpc_call *, const ProtobufCMessage *, void *);
 void	 gw_rpc_push_logs(struct os_rpc_call *, const ProtobufCMessage *, void *);
-/* About what a log line takes on the wire. */
-size_t	 gw_log_wire_size(const struct store_log *);
+/* The first of logs[0..n) (oldest first) from which the newest lines
+ * fit in budget bytes on the wire; at least the newest one. */
+size_t	 gw_logs_newest_fit(const struct store_log *, size_t n, size_t budget);
 void	 gw_rpc_get_logs(struct os_rpc_call *, const ProtobufCMessage *, void *);
 void	 gw_rpc_watch(struct os_rpc_call *, const ProtobufCMessage *, void *);
 void	 gw_rpc_exec(struct os_rpc_call *, const ProtobufCMessage *, void *);

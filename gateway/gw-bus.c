@@ -288,7 +288,7 @@ gw_watch_log_tail(struct gw_watcher *w, const struct store_sandbox *sb,
 {
 	struct store_log	*logs;
 	struct os_error		 err;
-	size_t			 n, i, first, bytes;
+	size_t			 n, i;
 	uint32_t		 tail;
 
 	tail = req->log_tail_lines;
@@ -300,15 +300,8 @@ gw_watch_log_tail(struct gw_watcher *w, const struct store_sandbox *sb,
 	    *req->log_min_level != '\0' ? req->log_min_level : NULL, NULL, 0,
 	    tail, &logs, &n, &err) != 0)
 		return;
-	/* The newest that fit the watcher's queue, at least one. */
-	for (first = n, bytes = 0; first > 0; first--) {
-		size_t sz = gw_log_wire_size(&logs[first - 1]);
-
-		if (first < n && bytes + sz > GW_WATCH_QUEUE_BYTES)
-			break;
-		bytes += sz;
-	}
-	for (i = first; i < n; i++) {
+	/* The newest that fit the watcher's queue. */
+	for (i = gw_logs_newest_fit(logs, n, GW_WATCH_QUEUE_BYTES); i < n; i++) {
 		Openshell__V1__SandboxLogLine	line = OPENSHELL__V1__SANDBOX_LOG_LINE__INIT;
 		GwPbEvent			ev = OPENSHELL__V1__SANDBOX_STREAM_EVENT__INIT;
 

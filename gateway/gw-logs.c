@@ -25,14 +25,29 @@
 #define GW_LOG_MESSAGE_MAX (64 * 1024)
 #define GW_LOG_TARGET_MAX 256
 
-size_t
-gw_log_wire_size(const struct store_log *l)
+/* About what a line takes on the wire. */
+static size_t
+log_wire_size(const struct store_log *l)
 {
 	return 48 + (l->sandbox_id != NULL ? strlen(l->sandbox_id) : 0) +
 	    (l->level != NULL ? strlen(l->level) : 0) +
 	    (l->target != NULL ? strlen(l->target) : 0) +
 	    (l->source != NULL ? strlen(l->source) : 0) +
 	    (l->message != NULL ? strlen(l->message) : 0);
+}
+
+size_t
+gw_logs_newest_fit(const struct store_log *logs, size_t n, size_t budget)
+{
+	size_t	first, bytes, sz;
+
+	for (first = n, bytes = 0; first > 0; first--) {
+		sz = log_wire_size(&logs[first - 1]);
+		if (first < n && bytes + sz > budget)
+			break;
+		bytes += sz;
+	}
+	return first;
 }
 
 /*
@@ -156,7 +171,7 @@ gw_rpc_get_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg
 	Openshell__V1__SandboxLogLine		*lines;
 	struct os_error				 err;
 	enum os_log_level			 l;
-	size_t					 n, i, first, bytes;
+	size_t					 n, i, first;
 
 	if (!gw_auth_operator(gw, call, &caller))
 		return;
@@ -177,14 +192,8 @@ gw_rpc_get_logs(struct os_rpc_call *call, const ProtobufCMessage *msg, void *arg
 		gw_fail_store(call, &err);
 		goto out;
 	}
-	/* The newest that fit, at least one; oldest first. */
-	for (first = n, bytes = 0; first > 0; first--) {
-		size_t sz = gw_log_wire_size(&logs[first - 1]);
-
-		if (first < n && bytes + sz > GW_LOGS_REPLY_MAX)
-			break;
-		bytes += sz;
-	}
+	/* The newest that fit, oldest first. */
+	first = gw_logs_newest_fit(logs, n, GW_LOGS_REPLY_MAX);
 	resp.more = first > 0;
 	lines = xcalloc(n - first + 1, sizeof *lines);
 	resp.logs = xcalloc(n - first + 1, sizeof *resp.logs);

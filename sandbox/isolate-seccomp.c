@@ -54,6 +54,8 @@ static const uint64_t sc_ns_flags[] = {
 	CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
 };
 
+static const unsigned long sc_tty_ioctls[] = { TIOCSTI, TIOCLINUX };
+
 static int
 sc_rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
     unsigned n, const struct scmp_arg_cmp *cmp, struct os_error *err)
@@ -117,12 +119,8 @@ iso_seccomp_prepare(const IsoSetup *s, struct os_error *err)
 	/* Typing into the terminal of whoever shares it, and the console's
 	 * selection and paste. The kernel reads the command as 32 bits:
 	 * the comparison must too, or TIOCSTI | 1 << 32 gets through. */
-	if (rc == 0) {
-		c[0] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI);
-		rc = sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), "ioctl", 1, c, err);
-	}
-	if (rc == 0) {
-		c[0] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX);
+	for (i = 0; rc == 0 && i < OS_NELEM(sc_tty_ioctls); i++) {
+		c[0] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, sc_tty_ioctls[i]);
 		rc = sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), "ioctl", 1, c, err);
 	}
 	if (rc != 0) {

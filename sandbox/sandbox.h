@@ -186,5 +186,7 @@ void	 sup_exec_exited(struct sup *, uint64_t id, int code, int sig);
 char	*sup_path(const struct sup *, const char *rel);   /* <dir>/<rel> */
 int	 sup_mkdir(const char *path, mode_t, struct os_error *);
 int	 sup_write_file(const char *path, const void *, size_t, struct os_error *);
+/* The wait after the next failure: twice this one, at most max. */
+int64_t	 sup_backoff_next(int64_t ms, int64_t max);
 
 #endif /* SANDBOX_H */

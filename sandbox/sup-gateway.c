@@ -198,7 +198,6 @@ sup_apply_config(struct sup *s, const SupPbConfig *cfg)
 	char			*error;
 	const char		*level;
 	bool			 permissive;
-
 	int64_t			 mb;
 
 	if ((level = config_setting_string(cfg, "sandbox_log_level")) != NULL)
@@ -294,8 +293,7 @@ watch_done(struct os_rpc_ccall *c, grpc_status_code st, const char *details,
 		    s->loaded_version);
 	s->connected = false;
 	uv_timer_start(&s->reconnect, reconnect_fire, (uint64_t)s->backoff_ms, 0);
-	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    s->backoff_ms * 2;
+	s->backoff_ms = sup_backoff_next(s->backoff_ms, BACKOFF_MAX_MS);
 }
 
 static void

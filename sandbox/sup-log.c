@@ -421,8 +421,7 @@ log_push_done(struct os_rpc_ccall *c, grpc_status_code st, const char *details,
 		/* The gateway could not take them (say its disk is full): they
 		 * wait, and so does the next try, up to a few seconds. */
 		l->retry_ms = l->retry_ms == 0 ? LOG_FLUSH_MS :
-		    l->retry_ms * 2 > LOG_RETRY_MAX_MS ? LOG_RETRY_MAX_MS :
-		    l->retry_ms * 2;
+		    sup_backoff_next(l->retry_ms, LOG_RETRY_MAX_MS);
 		l->retry_at = os_now_ms() + l->retry_ms;
 		log_debug("log push failed (%s: %s); will retry in %lld ms",
 		    os_rpc_status_name(st), details, (long long)l->retry_ms);

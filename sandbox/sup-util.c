@@ -41,3 +41,9 @@ sup_write_file(const char *path, const void *data, size_t len,
 		rc = os_error_set(err, -errno, "%s: %s", path, strerror(errno));
 	return rc;
 }
+
+int64_t
+sup_backoff_next(int64_t ms, int64_t max)
+{
+	return ms * 2 > max ? max : ms * 2;
+}

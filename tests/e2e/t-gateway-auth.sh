@@ -173,12 +173,9 @@ like "$(tail -n 1 <<<"$out")" "push: n=000001 A+ \\.\\.\\. \\[cut by the gateway
 
 # A stalled watcher holds at most 8 MiB of queued events: lines of 60000
 # bytes overflow it long before 512 events.
-rm -f "$TH_DIR/big.ready" "$TH_DIR/big.go"
-th_grpc stall "{\"name\":\"$a\",\"follow_logs\":true}" --ready "$TH_DIR/big.ready" \
-	--go "$TH_DIR/big.go" --brief --duration 5 >"$TH_DIR/big.out" 2>"$TH_DIR/big.err" &
-stall=$!
-th_track_pid $stall
-th_wait 10 test -e "$TH_DIR/big.ready" || bail "stalled watcher did not start"
+th_stall "$TH_DIR/big" "{\"name\":\"$a\",\"follow_logs\":true}" 5 ||
+	bail "stalled watcher did not start"
+stall=$TH_STALL_PID
 is "$(sbx push-logs "$ida" 300 60000)" 300 "300 lines of 60000 bytes: accepted"
 touch "$TH_DIR/big.go"
 wait "$stall"

@@ -103,12 +103,9 @@ fi
 # It opens a stream with a small receive window and reads nothing while a
 # burst of setting changes makes one config event each.
 n=1500
-rm -f "$W/stall.ready" "$W/stall.go"
-th_grpc stall "{\"name\":\"$sb\",\"follow_config\":true}" --ready "$W/stall.ready" \
-	--go "$W/stall.go" --brief --duration 8 >"$W/stall.out" 2>"$W/stall.err" &
-stall=$!
-th_track_pid $stall
-th_wait 10 test -e "$W/stall.ready" || bail "stalled watcher did not start"
+th_stall "$W/stall" "{\"name\":\"$sb\",\"follow_config\":true}" 8 ||
+	bail "stalled watcher did not start"
+stall=$TH_STALL_PID
 th_watch fast "{\"name\":\"$sb\",\"follow_config\":true}" --brief --duration 120 || bail "watcher did not start"
 th_grpc burst "$sb" "$n" >"$W/burst.out" &
 burst=$!

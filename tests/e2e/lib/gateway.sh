@@ -216,6 +216,19 @@ th_grpc() {
 	"$TH_PY" "$TH_LIB/grpc_client.py" --pb "$TH_DIR/pb" --state "$OPENSHELL_STATE_DIR" "$@"
 }
 
+# th_stall BASE JSON SECS: a watcher that reads nothing (grpc_client.py
+# stall, --brief) until BASE.go exists, then prints for SECS seconds into
+# BASE.out (BASE.err); returns once its stream is open, its pid in
+# TH_STALL_PID.
+th_stall() {
+	rm -f "$1.ready" "$1.go"
+	th_grpc stall "$2" --ready "$1.ready" --go "$1.go" --brief --duration "$3" \
+		>"$1.out" 2>"$1.err" &
+	TH_STALL_PID=$!
+	th_track_pid "$TH_STALL_PID"
+	th_wait 10 test -e "$1.ready"
+}
+
 # th_gone PID: the process has exited (a zombie init has not reaped yet
 # counts as gone).
 th_gone() {
